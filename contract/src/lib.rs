@@ -1,0 +1,15 @@
+//! The contract between the sockstack synthesizer and its Lambda handlers.
+//!
+//! Every name that both sides must agree on lives here exactly once: the
+//! environment variables a function reads, the tables, attributes and indexes
+//! it touches, the API calls it makes (and so the IAM actions its role grants),
+//! and how a bundle is named. The synthesizer turns these into CloudFormation;
+//! the handlers read them at start-up. Change a name here and both follow.
+
+pub mod access;
+pub mod bundle;
+pub mod env;
+pub mod tables;
+
+pub use access::{Access, AccessProfile, Grant};
+pub use tables::Table;

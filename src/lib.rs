@@ -1,0 +1,1 @@
+//! sockstack: a serverless WebSocket backend as typed Rust, emitted as CloudFormation.
