@@ -1,1 +1,17 @@
 //! sockstack: a serverless WebSocket backend as typed Rust, emitted as CloudFormation.
+//!
+//! Layers, one way: stack file ([`config`]) → intent ([`model`]) → typed
+//! CloudFormation ([`cfn`], built by [`synth`]) → text ([`emit`]). [`check`]
+//! works on any template ([`raw`]). [`cli`] is the only part that touches the process.
+
+pub mod cfn;
+pub mod check;
+pub mod cli;
+pub mod config;
+pub mod emit;
+pub mod model;
+pub mod pipeline;
+pub mod raw;
+pub mod sources;
+pub mod summary;
+pub mod synth;

@@ -109,7 +109,11 @@ impl HandlerSources {
         let bin_prefix = format!("{handlers_prefix}/src/bin/");
         let own_file = format!("{bin_prefix}{handler}.rs");
         let own_dir = format!("{bin_prefix}{handler}/");
-        collect(&self.dir.join("src"), &format!("{handlers_prefix}/src"), &mut files)?;
+        collect(
+            &self.dir.join("src"),
+            &format!("{handlers_prefix}/src"),
+            &mut files,
+        )?;
         files.retain(|(rel, _)| {
             !rel.starts_with(&bin_prefix) || rel == &own_file || rel.starts_with(&own_dir)
         });
@@ -120,7 +124,10 @@ impl HandlerSources {
         }
         let contract = workspace.join("contract");
         if contract.join("Cargo.toml").is_file() {
-            files.push(("contract/Cargo.toml".to_string(), contract.join("Cargo.toml")));
+            files.push((
+                "contract/Cargo.toml".to_string(),
+                contract.join("Cargo.toml"),
+            ));
             collect(&contract.join("src"), "contract/src", &mut files)?;
         }
         files.sort();
@@ -138,7 +145,10 @@ impl HandlerSources {
 
     /// The bundle key (`{handler}-{hash}.zip`) of `handler`.
     pub fn bundle_key(&self, handler: &str) -> Result<String, SourceError> {
-        Ok(sockstack_contract::bundle::key(handler, &self.hash(handler)?))
+        Ok(sockstack_contract::bundle::key(
+            handler,
+            &self.hash(handler)?,
+        ))
     }
 }
 
@@ -190,7 +200,11 @@ mod tests {
         assert_ne!(vote, chat);
 
         write(&h.join("src/bin/chat/main.rs"), "fn main() { loop {} }");
-        assert_eq!(sources.hash("vote").unwrap(), vote, "another binary changed");
+        assert_eq!(
+            sources.hash("vote").unwrap(),
+            vote,
+            "another binary changed"
+        );
         assert_ne!(sources.hash("chat").unwrap(), chat);
 
         write(&h.join("src/lib.rs"), "// lib v2");

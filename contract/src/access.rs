@@ -225,7 +225,10 @@ mod tests {
         for profile in AccessProfile::ALL {
             let access = profile.access();
             for table in access.tables() {
-                assert!(access.env.contains(&table.env_var()), "{profile:?} {table:?}");
+                assert!(
+                    access.env.contains(&table.env_var()),
+                    "{profile:?} {table:?}"
+                );
             }
             if access.manage_connections {
                 assert!(access.env.contains(&env::CALLBACK_URL), "{profile:?}");

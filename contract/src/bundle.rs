@@ -20,6 +20,9 @@ pub fn key(handler: &str, source_hash: &str) -> String {
 mod tests {
     #[test]
     fn key_keeps_a_short_hash() {
-        assert_eq!(super::key("vote", "0123456789abcdef0123"), "vote-0123456789abcdef.zip");
+        assert_eq!(
+            super::key("vote", "0123456789abcdef0123"),
+            "vote-0123456789abcdef.zip"
+        );
     }
 }

@@ -1,0 +1,145 @@
+//! The command line: argument parsing and one small function per command.
+//! This is the only module that touches the process (arguments, files, exit codes, colour).
+
+mod check;
+pub mod color;
+mod schema;
+mod synth;
+mod validate;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit code: everything fine.
+pub const OK: u8 = 0;
+/// Exit code: a check found something (findings, a diff gate).
+pub const FINDINGS: u8 = 1;
+/// Exit code: bad usage or bad input.
+pub const BAD_INPUT: u8 = 2;
+
+const ABOUT: &str =
+    "Model a serverless WebSocket backend on AWS as typed stack files and emit CloudFormation.";
+
+const LONG_ABOUT: &str = "\
+Model a serverless WebSocket backend on AWS as typed stack files and emit CloudFormation.
+
+A stack file (stacks/<env>.yaml) lists the routes of an API Gateway WebSocket API, the Lambda
+handler behind each (a binary of the handlers member), the $connect JWT authorizer, the
+DynamoDB tables and the stage. `sockstack synth` turns every stack file into a CloudFormation
+template that `aws cloudformation deploy` accepts.
+
+Exit codes: 0 ok, 1 a check found something, 2 bad usage or bad input.";
+
+/// sockstack command line.
+#[derive(Debug, Parser)]
+#[command(name = "sockstack", version, about = ABOUT, long_about = LONG_ABOUT)]
+pub struct Cli {
+    /// Colour in human output: auto (a terminal, and NO_COLOR unset), always or never.
+    #[arg(long, global = true, value_enum, default_value_t = color::When::Auto)]
+    pub color: color::When,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options shared by commands that read stack files.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StackArgs {
+    /// Stack files to use [default: every *.yaml in --stacks-dir].
+    #[arg(value_name = "STACK")]
+    pub stacks: Vec<PathBuf>,
+
+    /// Where stack files are found when none are named.
+    #[arg(long, value_name = "DIR", default_value = "stacks")]
+    pub stacks_dir: PathBuf,
+
+    /// The handlers member: its src/bin/*.rs are the handlers routes may name.
+    #[arg(long, value_name = "DIR", default_value = "handlers")]
+    pub handlers: PathBuf,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Synthesize stack files into CloudFormation templates under out/.
+    #[command(long_about = synth::LONG_ABOUT, after_help = synth::EXAMPLES)]
+    Synth(synth::SynthArgs),
+    /// Check stack files and their templates without writing anything.
+    #[command(long_about = validate::LONG_ABOUT, after_help = validate::EXAMPLES)]
+    Validate(validate::ValidateArgs),
+    /// Check any CloudFormation template (from sockstack, the CDK, SAM…) against
+    /// CloudFormation limits and WebSocket API rules.
+    #[command(long_about = check::LONG_ABOUT, after_help = check::EXAMPLES)]
+    Check(check::CheckArgs),
+    /// Print the JSON Schema of stack files.
+    #[command(long_about = schema::LONG_ABOUT, after_help = schema::EXAMPLES)]
+    Schema,
+}
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> ExitCode {
+    let paint = color::Paint::for_stderr(cli.color);
+    let code = match &cli.command {
+        Command::Synth(args) => synth::run(args, &paint),
+        Command::Validate(args) => validate::run(args, &paint),
+        Command::Check(args) => check::run(args, &paint),
+        Command::Schema => schema::run(),
+    };
+    ExitCode::from(code)
+}
+
+/// Synthesizes every stack named by `args` in memory. Reports every problem of
+/// every stack file on stderr and returns `Err(exit code)` if any stack failed.
+fn synthesize_all(
+    args: &StackArgs,
+    format: crate::emit::Format,
+    paint: &color::Paint,
+) -> Result<Vec<crate::pipeline::Synthesized>, u8> {
+    use crate::pipeline;
+    use crate::sources::HandlerSources;
+
+    let files = pipeline::stack_files(&args.stacks, &args.stacks_dir).map_err(|e| {
+        eprintln!("{} {e}", paint.error("error:"));
+        BAD_INPUT
+    })?;
+    let handlers = HandlerSources::open(&args.handlers).map_err(|e| {
+        eprintln!(
+            "{} {e}\n  expected: the handlers member (a crate with src/bin/<handler>.rs); pass --handlers DIR",
+            paint.error("error:")
+        );
+        BAD_INPUT
+    })?;
+    let mut done = Vec::new();
+    let mut failed = false;
+    for file in &files {
+        match pipeline::synthesize(file, &handlers, format) {
+            Ok(s) => done.push(s),
+            Err(errors) => {
+                eprintln!("{}", paint.errors(&errors.to_string()));
+                failed = true;
+            }
+        }
+    }
+    if failed { Err(BAD_INPUT) } else { Ok(done) }
+}
+
+/// Prints each stack's findings on stderr; returns how many errors and warnings there were.
+fn report_findings(
+    stacks: &[crate::pipeline::Synthesized],
+    paint: &color::Paint,
+) -> (usize, usize) {
+    use crate::check::Severity;
+    let (mut errors, mut warnings) = (0, 0);
+    for s in stacks {
+        for f in &s.findings {
+            eprintln!("{}", paint.finding(&s.name, f));
+            match f.severity {
+                Severity::Error => errors += 1,
+                Severity::Warning => warnings += 1,
+                Severity::Info => {}
+            }
+        }
+    }
+    (errors, warnings)
+}

@@ -1,0 +1,28 @@
+//! `sockstack schema`: the JSON Schema of stack files.
+
+use super::OK;
+use crate::config::StackFile;
+
+pub const LONG_ABOUT: &str = "\
+Print the JSON Schema of stack files on standard output.
+
+Editors use it for completion and inline errors: stack files in stacks/ start with
+`# yaml-language-server: $schema=stack.schema.json`, a copy of this output kept current by
+the test suite.";
+
+pub const EXAMPLES: &str = "\
+Examples:
+  sockstack schema > stacks/stack.schema.json";
+
+/// The schema as pretty JSON with a trailing newline.
+pub fn render() -> String {
+    let schema = schemars::schema_for!(StackFile);
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema serializes");
+    text.push('\n');
+    text
+}
+
+pub fn run() -> u8 {
+    print!("{}", render());
+    OK
+}

@@ -1,0 +1,209 @@
+//! Reading stack files: parse (serde, unknown fields rejected), validate, and
+//! report every problem with the file, line and column and what was expected.
+
+pub mod locate;
+pub mod stack;
+pub mod validate;
+
+pub use locate::Position;
+pub use stack::StackFile;
+
+use crate::model::Model;
+use crate::sources::HandlerSources;
+use locate::Locations;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// One problem in a stack file, located.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigError {
+    /// The stack file.
+    pub file: PathBuf,
+    /// Where in it.
+    pub position: Position,
+    /// Path of the offending key or value (`routes[2].handler`), when known.
+    pub path: Option<String>,
+    /// What is wrong.
+    pub message: String,
+    /// What was expected instead.
+    pub expected: Option<String>,
+    /// The source line, for display.
+    pub line_text: Option<String>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: ",
+            self.file.display(),
+            self.position.line,
+            self.position.column
+        )?;
+        if let Some(path) = self.path.as_deref().filter(|p| !p.is_empty()) {
+            write!(f, "{path}: ")?;
+        }
+        write!(f, "{}", self.message)?;
+        if let Some(expected) = &self.expected {
+            write!(f, "\n  expected: {expected}")?;
+        }
+        if let Some(text) = &self.line_text {
+            let number = self.position.line.to_string();
+            let pad = " ".repeat(number.len());
+            let caret = " ".repeat(self.position.column.saturating_sub(1));
+            write!(f, "\n  {pad} |\n  {number} | {text}\n  {pad} | {caret}^")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Every problem found in one stack file (at least one).
+#[derive(Debug, Clone)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "error: {e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+fn error_at(
+    file: &Path,
+    text: &str,
+    position: Position,
+    path: Option<String>,
+    message: String,
+    expected: Option<String>,
+) -> ConfigError {
+    let line_text = text
+        .lines()
+        .nth(position.line.saturating_sub(1))
+        .map(str::to_string);
+    ConfigError {
+        file: file.to_path_buf(),
+        position,
+        path,
+        message,
+        expected,
+        line_text,
+    }
+}
+
+/// Parses stack-file text. `file` is only used in errors.
+pub fn parse(file: &Path, text: &str) -> Result<StackFile, ConfigError> {
+    let has_content = text.lines().any(|l| {
+        let l = l.trim();
+        !l.is_empty() && !l.starts_with('#') && l != "---"
+    });
+    if !has_content {
+        return Err(error_at(
+            file,
+            text,
+            Position::START,
+            None,
+            "the stack file is empty".into(),
+            Some("a stack definition with at least `stack`, `stage` and `routes` (see `sockstack schema`)".into()),
+        ));
+    }
+    serde_yaml::from_str::<StackFile>(text).map_err(|e| {
+        let position = e
+            .location()
+            .map(|l| Position {
+                line: l.line(),
+                column: l.column(),
+            })
+            .unwrap_or(Position::START);
+        let (message, expected) = split_serde_message(&e.to_string());
+        error_at(file, text, position, None, message, expected)
+    })
+}
+
+/// serde_yaml says "path: what, expected X at line L column C"; keep the what
+/// and the expectation, drop the position (we print our own).
+fn split_serde_message(raw: &str) -> (String, Option<String>) {
+    let without_position = match raw.rfind(" at line ") {
+        Some(i) if raw[i..].contains(" column ") => &raw[..i],
+        _ => raw,
+    };
+    match without_position.find(", expected ") {
+        Some(i) => (
+            without_position[..i].to_string(),
+            Some(without_position[i + ", expected ".len()..].to_string()),
+        ),
+        None => (without_position.to_string(), None),
+    }
+}
+
+/// Reads, parses and validates one stack file into a model.
+pub fn load(file: &Path, handlers: &HandlerSources) -> Result<Model, ConfigErrors> {
+    let text = std::fs::read_to_string(file).map_err(|e| {
+        ConfigErrors(vec![ConfigError {
+            file: file.to_path_buf(),
+            position: Position::START,
+            path: None,
+            message: format!("cannot read the stack file: {e}"),
+            expected: None,
+            line_text: None,
+        }])
+    })?;
+    load_str(file, &text, handlers)
+}
+
+/// Parses and validates stack-file text into a model.
+pub fn load_str(file: &Path, text: &str, handlers: &HandlerSources) -> Result<Model, ConfigErrors> {
+    let stack = parse(file, text).map_err(|e| ConfigErrors(vec![e]))?;
+    let problems = validate::validate(&stack, handlers);
+    if !problems.is_empty() {
+        let locations = Locations::index(text);
+        let mut errors: Vec<ConfigError> = problems
+            .into_iter()
+            .map(|p| {
+                let position = locations.nearest(&p.path, p.at_value);
+                error_at(
+                    file,
+                    text,
+                    position,
+                    Some(p.path),
+                    p.message,
+                    Some(p.expected),
+                )
+            })
+            .collect();
+        errors.sort_by_key(|e| e.position);
+        return Err(ConfigErrors(errors));
+    }
+    Model::from_stack(&stack, handlers).map_err(|e| {
+        ConfigErrors(vec![error_at(
+            file,
+            text,
+            Position::START,
+            None,
+            e.to_string(),
+            None,
+        )])
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_messages_split() {
+        let (m, e) = split_serde_message(
+            "routes[0]: unknown field `handlr`, expected one of `key`, `handler` at line 4 column 5",
+        );
+        assert_eq!(m, "routes[0]: unknown field `handlr`");
+        assert_eq!(e.as_deref(), Some("one of `key`, `handler`"));
+    }
+}
