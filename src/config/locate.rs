@@ -35,6 +35,7 @@ impl Position {
 pub struct Locations {
     keys: HashMap<String, Position>,
     values: HashMap<String, Position>,
+    repeated_keys: HashMap<String, Position>,
 }
 
 impl Locations {
@@ -53,6 +54,11 @@ impl Locations {
             .get(path)
             .or_else(|| self.values.get(path))
             .copied()
+    }
+
+    /// Where `path`'s key stands the second time, when a mapping repeats it.
+    pub fn repeated_key(&self, path: &str) -> Option<Position> {
+        self.repeated_keys.get(path).copied()
     }
 
     /// Where the value of `path` starts.
@@ -153,7 +159,11 @@ impl Builder {
                     }
                     let key = scalar.unwrap_or("").to_string();
                     let full = child(path, &key);
-                    self.locations.keys.entry(full).or_insert(pos);
+                    if self.locations.keys.contains_key(&full) {
+                        self.locations.repeated_keys.entry(full).or_insert(pos);
+                    } else {
+                        self.locations.keys.insert(full, pos);
+                    }
                     if let Some(Frame::Map { pending_key, .. }) = self.stack.last_mut() {
                         *pending_key = Some(key);
                     }

@@ -116,32 +116,73 @@ pub fn parse(file: &Path, text: &str) -> Result<StackFile, ConfigError> {
         ));
     }
     serde_yaml::from_str::<StackFile>(text).map_err(|e| {
-        let position = e
+        let mut position = e
             .location()
             .map(|l| Position {
                 line: l.line(),
                 column: l.column(),
             })
             .unwrap_or(Position::START);
-        let (message, expected) = split_serde_message(&e.to_string());
+        let (message, mut expected) = split_serde_message(&e.to_string());
+        if let Some((path, field)) = field_in(&message, "duplicate field `") {
+            // serde points at the mapping; point at the repeated key instead.
+            let full = locate::child(path, field);
+            if let Some(at) = Locations::index(text).repeated_key(&full) {
+                position = at;
+            }
+            expected = Some(format!("`{field}` once in this mapping"));
+        } else if let Some((_, field)) = field_in(&message, "missing field `") {
+            expected = Some(format!(
+                "a `{field}` entry in this mapping (`sockstack schema` shows the whole shape)"
+            ));
+        } else if expected.is_none() && !message.contains(": ") {
+            expected = Some("valid YAML".to_string());
+        }
         error_at(file, text, position, None, message, expected)
     })
+}
+
+/// For "path: duplicate field `x`" (with `marker` = "duplicate field `"), the path and `x`.
+fn field_in<'m>(message: &'m str, marker: &str) -> Option<(&'m str, &'m str)> {
+    let at = message.find(marker)?;
+    let path = message[..at].strip_suffix(": ").unwrap_or("");
+    let rest = &message[at + marker.len()..];
+    let field = &rest[..rest.find('`')?];
+    Some((path, field))
 }
 
 /// serde_yaml says "path: what, expected X at line L column C"; keep the what
 /// and the expectation, drop the position (we print our own).
 fn split_serde_message(raw: &str) -> (String, Option<String>) {
-    let without_position = match raw.rfind(" at line ") {
-        Some(i) if raw[i..].contains(" column ") => &raw[..i],
-        _ => raw,
-    };
+    let without_position = strip_positions(raw);
     match without_position.find(", expected ") {
         Some(i) => (
             without_position[..i].to_string(),
             Some(without_position[i + ", expected ".len()..].to_string()),
         ),
-        None => (without_position.to_string(), None),
+        None => (without_position, None),
     }
+}
+
+/// Removes every " at line N column M" from a message.
+fn strip_positions(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(i) = rest.find(" at line ") {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i + " at line ".len()..];
+        let digits = |s: &str| s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+        let n = digits(tail);
+        match tail[n..].strip_prefix(" column ") {
+            Some(after) if n > 0 => rest = &after[digits(after)..],
+            _ => {
+                out.push_str(" at line ");
+                rest = tail;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Reads, parses and validates one stack file into a model.
@@ -205,5 +246,9 @@ mod tests {
         );
         assert_eq!(m, "routes[0]: unknown field `handlr`");
         assert_eq!(e.as_deref(), Some("one of `key`, `handler`"));
+        assert_eq!(
+            strip_positions("did not find ',' at line 3 column 7, while parsing"),
+            "did not find ',', while parsing"
+        );
     }
 }
