@@ -1,0 +1,468 @@
+//! What the template wires together, asserted directly (not through snapshots):
+//! the authorizer, permissions, roles against the contract, the deployment.
+
+mod common;
+
+use common::{handlers, root};
+use serde_json::{Value, json};
+use sockstack::config;
+use sockstack::emit::Format;
+use sockstack::model::Model;
+use sockstack::pipeline::{self, Synthesized};
+use sockstack::sources::HandlerSources;
+use sockstack_contract::access::MANAGE_CONNECTIONS;
+use sockstack_contract::{AccessProfile, Table};
+use std::collections::BTreeSet;
+
+fn stack(name: &str) -> Synthesized {
+    let sources = HandlerSources::open(&handlers()).unwrap();
+    pipeline::synthesize(
+        &root().join(format!("stacks/{name}.yaml")),
+        &sources,
+        Format::Yaml,
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn model(name: &str) -> Model {
+    let sources = HandlerSources::open(&handlers()).unwrap();
+    config::load(&root().join(format!("stacks/{name}.yaml")), &sources).unwrap()
+}
+
+fn resources(t: &Value, type_name: &str) -> Vec<(String, Value)> {
+    t["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"] == type_name)
+        .map(|(id, r)| (id.clone(), r.clone()))
+        .collect()
+}
+
+fn reference(v: &Value) -> &str {
+    v["Ref"]
+        .as_str()
+        .unwrap_or_else(|| panic!("not a Ref: {v}"))
+}
+
+/// The logical id of the function an integration or authorizer URI invokes.
+fn invoked_function(uri: &Value) -> String {
+    let sub = uri["Fn::Sub"].as_str().unwrap();
+    let start = sub.find("functions/${").unwrap() + "functions/${".len();
+    sub[start..].split('.').next().unwrap().to_string()
+}
+
+fn deployment_id(t: &Value) -> String {
+    let ids: Vec<_> = resources(t, "AWS::ApiGatewayV2::Deployment")
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(ids.len(), 1);
+    ids[0].clone()
+}
+
+#[test]
+fn only_connect_carries_the_authorizer() {
+    for name in ["dev", "prod"] {
+        let t = stack(name).template.to_value();
+        let routes = resources(&t, "AWS::ApiGatewayV2::Route");
+        assert_eq!(routes.len(), 4);
+        for (id, route) in &routes {
+            let p = &route["Properties"];
+            if p["RouteKey"] == "$connect" {
+                assert_eq!(p["AuthorizationType"], "CUSTOM", "{id}");
+                assert_eq!(reference(&p["AuthorizerId"]), "Authorizer");
+            } else {
+                assert_eq!(p["AuthorizationType"], "NONE", "{id}");
+                assert!(p.get("AuthorizerId").is_none(), "{id}");
+            }
+        }
+        let authorizers = resources(&t, "AWS::ApiGatewayV2::Authorizer");
+        assert_eq!(authorizers.len(), 1);
+        let a = &authorizers[0].1["Properties"];
+        assert_eq!(a["AuthorizerType"], "REQUEST");
+        assert_eq!(
+            a["IdentitySource"],
+            json!(["route.request.querystring.token"])
+        );
+        assert_eq!(invoked_function(&a["AuthorizerUri"]), "AuthorizerFunction");
+    }
+}
+
+#[test]
+fn each_route_has_its_integration_and_a_permission_scoped_to_it() {
+    let s = stack("dev");
+    let t = s.template.to_value();
+    let permissions = resources(&t, "AWS::Lambda::Permission");
+    // One per route plus the authorizer's.
+    assert_eq!(permissions.len(), 5);
+    for (id, route) in resources(&t, "AWS::ApiGatewayV2::Route") {
+        let p = &route["Properties"];
+        let key = p["RouteKey"].as_str().unwrap();
+        let target = &p["Target"]["Fn::Join"];
+        assert_eq!(target[0], "/");
+        let integration_id = reference(&target[1][1]);
+        let integration = &t["Resources"][integration_id];
+        assert_eq!(integration["Type"], "AWS::ApiGatewayV2::Integration");
+        assert_eq!(integration["Properties"]["IntegrationType"], "AWS_PROXY");
+        let function = invoked_function(&integration["Properties"]["IntegrationUri"]);
+
+        let permission_id = id.replace("Route", "RoutePermission");
+        let permission = &t["Resources"][&permission_id]["Properties"];
+        assert_eq!(permission["Principal"], "apigateway.amazonaws.com");
+        assert_eq!(
+            permission["FunctionName"]["Fn::GetAtt"][0],
+            function.as_str(),
+            "{permission_id}"
+        );
+        // SourceArn = arn:{partition}:execute-api:{region}:{account}:{api}/dev/{route key}
+        let arn = &permission["SourceArn"]["Fn::Join"];
+        assert_eq!(arn[0], ":");
+        let path = &arn[1][5]["Fn::Join"];
+        assert_eq!(path[0], "/");
+        assert_eq!(
+            path[1],
+            json!([{"Ref": "WebSocketApi"}, "dev", key]),
+            "{permission_id}"
+        );
+    }
+    let auth = &t["Resources"]["AuthorizerPermission"]["Properties"];
+    assert_eq!(auth["FunctionName"]["Fn::GetAtt"][0], "AuthorizerFunction");
+    assert_eq!(
+        auth["SourceArn"]["Fn::Join"][1][5]["Fn::Join"][1],
+        json!([{"Ref": "WebSocketApi"}, "authorizers", {"Ref": "Authorizer"}])
+    );
+}
+
+#[test]
+fn default_is_two_way_and_others_are_not() {
+    let t = stack("dev").template.to_value();
+    let responses = resources(&t, "AWS::ApiGatewayV2::RouteResponse");
+    assert_eq!(responses.len(), 1);
+    assert_eq!(
+        reference(&responses[0].1["Properties"]["RouteId"]),
+        "DefaultRoute"
+    );
+    assert_eq!(responses[0].1["Properties"]["RouteResponseKey"], "$default");
+    for (id, route) in resources(&t, "AWS::ApiGatewayV2::Route") {
+        let two_way = route["Properties"]
+            .get("RouteResponseSelectionExpression")
+            .is_some();
+        assert_eq!(two_way, id == "DefaultRoute", "{id}");
+    }
+}
+
+/// Every action a role grants, outside its own log group.
+fn granted_actions(role: &Value) -> BTreeSet<String> {
+    let mut actions = BTreeSet::new();
+    for policy in role["Properties"]["Policies"].as_array().unwrap() {
+        for statement in policy["PolicyDocument"]["Statement"].as_array().unwrap() {
+            assert_eq!(statement["Effect"], "Allow");
+            if statement["Sid"] == "WriteOwnLogs" {
+                continue;
+            }
+            for a in statement["Action"].as_array().unwrap() {
+                actions.insert(a.as_str().unwrap().to_string());
+            }
+        }
+    }
+    actions
+}
+
+#[test]
+fn each_role_grants_exactly_the_contract_actions_of_its_handler() {
+    for name in ["dev", "prod"] {
+        let s = stack(name);
+        let t = s.template.to_value();
+        for f in &s.model.functions {
+            let role = &t["Resources"][format!("{}Role", f.name())];
+            let access = f.profile.access();
+            let mut expected: BTreeSet<String> = access
+                .table_actions()
+                .into_iter()
+                .map(str::to_string)
+                .collect();
+            if access.manage_connections {
+                expected.insert(MANAGE_CONNECTIONS.to_string());
+            }
+            assert_eq!(granted_actions(role), expected, "{name} {}", f.handler);
+            let trust = &role["Properties"]["AssumeRolePolicyDocument"]["Statement"];
+            assert_eq!(
+                trust,
+                &json!([{"Effect": "Allow", "Principal": {"Service": ["lambda.amazonaws.com"]}, "Action": ["sts:AssumeRole"]}])
+            );
+
+            // Logs only on its own group.
+            let logs = &role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"][0];
+            assert_eq!(
+                logs["Resource"],
+                json!([{"Fn::GetAtt": [format!("{}LogGroup", f.name()), "Arn"]}])
+            );
+
+            // Environment: exactly the contract's variables.
+            let variables = t["Resources"][format!("{}Function", f.name())]["Properties"]["Environment"]["Variables"]
+                .as_object()
+                .map(|v| v.keys().cloned().collect::<BTreeSet<_>>())
+                .unwrap_or_default();
+            let wanted: BTreeSet<String> = access.env.iter().map(|v| v.to_string()).collect();
+            assert_eq!(variables, wanted, "{name} {}", f.handler);
+        }
+    }
+}
+
+#[test]
+fn vote_is_scoped_to_the_team_index_and_its_own_stage() {
+    let t = stack("dev").template.to_value();
+    let statements =
+        &t["Resources"]["VoteRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"];
+    let by_sid = |sid: &str| {
+        statements
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["Sid"] == sid)
+            .unwrap_or_else(|| panic!("no {sid}"))
+            .clone()
+    };
+    assert_eq!(
+        by_sid("ConnectionsByTeamIndex")["Resource"],
+        json!([{"Fn::Sub": "${ConnectionsTable.Arn}/index/ByTeam"}])
+    );
+    assert_eq!(
+        by_sid("ConnectionsByTeamIndex")["Action"],
+        json!(["dynamodb:Query"])
+    );
+    assert_eq!(
+        by_sid("PostToConnections")["Resource"],
+        json!([{"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${WebSocketApi}/dev/POST/@connections/*"}])
+    );
+    // The authorizer and default touch no table and no API.
+    for role in ["AuthorizerRole", "DefaultRole"] {
+        assert!(granted_actions(&t["Resources"][role]).is_empty(), "{role}");
+    }
+}
+
+#[test]
+fn existing_tables_are_referenced_by_name() {
+    let t = stack("prod").template.to_value();
+    assert!(t["Resources"].get("ProfilesTable").is_none());
+    assert!(t["Resources"].get("ConnectionsTable").is_some());
+    let connect = &t["Resources"]["ConnectFunction"]["Properties"]["Environment"]["Variables"];
+    assert_eq!(connect["PROFILES_TABLE"], "team-health-profiles");
+    assert_eq!(
+        connect["CONNECTIONS_TABLE"],
+        json!({"Ref": "ConnectionsTable"})
+    );
+    let statements =
+        &t["Resources"]["ConnectRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"];
+    let profiles = statements
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == "ProfilesTable")
+        .unwrap();
+    assert_eq!(
+        profiles["Resource"],
+        json!([{"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/team-health-profiles"}])
+    );
+    assert_eq!(
+        t["Outputs"]["ProfilesTableName"]["Value"],
+        "team-health-profiles"
+    );
+}
+
+#[test]
+fn stateful_resources_have_explicit_policies() {
+    for (name, retain) in [("dev", "Delete"), ("prod", "Retain")] {
+        let t = stack(name).template.to_value();
+        for type_name in ["AWS::DynamoDB::Table", "AWS::Logs::LogGroup"] {
+            let found = resources(&t, type_name);
+            assert!(!found.is_empty());
+            for (id, r) in found {
+                assert_eq!(r["DeletionPolicy"], retain, "{name} {id}");
+                assert_eq!(r["UpdateReplacePolicy"], retain, "{name} {id}");
+            }
+        }
+        let table = &t["Resources"]["ConnectionsTable"]["Properties"];
+        assert_eq!(table["BillingMode"], "PAY_PER_REQUEST");
+        assert_eq!(
+            table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
+            true
+        );
+        assert_eq!(
+            table["SSESpecification"],
+            json!({"SSEEnabled": true, "SSEType": "KMS"})
+        );
+        assert_eq!(
+            table["TimeToLiveSpecification"]["AttributeName"],
+            "expiresAt"
+        );
+        let indexes: Vec<_> = table["GlobalSecondaryIndexes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["IndexName"].clone())
+            .collect();
+        assert_eq!(indexes, [json!("ByTeam"), json!("ByUser")]);
+    }
+}
+
+#[test]
+fn functions_run_bootstrap_on_al2023_from_the_artifact_bucket() {
+    let s = stack("dev");
+    let t = s.template.to_value();
+    let sources = HandlerSources::open(&handlers()).unwrap();
+    for (id, f) in resources(&t, "AWS::Lambda::Function") {
+        let p = &f["Properties"];
+        assert_eq!(p["Runtime"], "provided.al2023", "{id}");
+        assert_eq!(p["Handler"], "bootstrap", "{id}");
+        assert_eq!(p["Architectures"], json!(["arm64"]), "{id}");
+        assert_eq!(p["Code"]["S3Bucket"], json!({"Ref": "ArtifactBucket"}));
+        let handler = s
+            .model
+            .functions
+            .iter()
+            .find(|f| format!("{}Function", f.name()) == id)
+            .unwrap();
+        assert_eq!(
+            p["Code"]["S3Key"],
+            sources.bundle_key(&handler.handler).unwrap()
+        );
+        assert_eq!(
+            p["LoggingConfig"]["LogGroup"],
+            json!({"Ref": id.replace("Function", "LogGroup")})
+        );
+    }
+}
+
+#[test]
+fn deployment_follows_routes_not_memory() {
+    let base = model("dev");
+    let base_t = sockstack::synth::synth(&base).to_value();
+    let base_id = deployment_id(&base_t);
+
+    // It depends on every route and route response.
+    let depends: BTreeSet<String> = base_t["Resources"][&base_id]["DependsOn"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    let mut expected: BTreeSet<String> = resources(&base_t, "AWS::ApiGatewayV2::Route")
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    expected.insert("DefaultRouteResponse".into());
+    assert_eq!(depends, expected);
+    assert_eq!(
+        base_t["Resources"]["Stage"]["Properties"]["DeploymentId"],
+        json!({"Ref": base_id})
+    );
+
+    let mut more_memory = base.clone();
+    for f in &mut more_memory.functions {
+        f.memory = 1024;
+    }
+    assert_eq!(
+        deployment_id(&sockstack::synth::synth(&more_memory).to_value()),
+        base_id
+    );
+
+    let mut renamed = base.clone();
+    renamed
+        .api
+        .routes
+        .iter_mut()
+        .find(|r| r.key == "vote")
+        .unwrap()
+        .key = "cast-vote".into();
+    assert_ne!(
+        deployment_id(&sockstack::synth::synth(&renamed).to_value()),
+        base_id
+    );
+
+    let mut one_way = base.clone();
+    one_way
+        .api
+        .routes
+        .iter_mut()
+        .for_each(|r| r.two_way = false);
+    assert_ne!(
+        deployment_id(&sockstack::synth::synth(&one_way).to_value()),
+        base_id
+    );
+
+    let mut other_token = base.clone();
+    other_token
+        .api
+        .connect
+        .as_mut()
+        .unwrap()
+        .authorizer
+        .as_mut()
+        .unwrap()
+        .identity_source = vec!["route.request.header.Authorization".into()];
+    assert_ne!(
+        deployment_id(&sockstack::synth::synth(&other_token).to_value()),
+        base_id
+    );
+}
+
+#[test]
+fn outputs_name_the_api_and_stage() {
+    let t = stack("dev").template.to_value();
+    assert_eq!(
+        t["Outputs"]["WebSocketUrl"]["Value"],
+        json!({"Fn::Join": ["/", [{"Fn::GetAtt": ["WebSocketApi", "ApiEndpoint"]}, "dev"]]})
+    );
+    assert_eq!(
+        t["Outputs"]["CallbackUrl"]["Value"],
+        json!({"Fn::Sub": "https://${WebSocketApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}/dev"})
+    );
+    assert_eq!(
+        t["Outputs"]["ConnectionsTableName"]["Value"],
+        json!({"Ref": "ConnectionsTable"})
+    );
+    let vote_env = &t["Resources"]["VoteFunction"]["Properties"]["Environment"]["Variables"];
+    assert_eq!(
+        vote_env["CALLBACK_URL"],
+        t["Outputs"]["CallbackUrl"]["Value"]
+    );
+}
+
+#[test]
+fn account_role_only_when_asked() {
+    let dev = stack("dev").template.to_value();
+    assert!(dev["Resources"].get("ApiGatewayAccount").is_none());
+    let prod = stack("prod").template.to_value();
+    assert_eq!(
+        prod["Resources"]["ApiGatewayAccount"]["DeletionPolicy"],
+        "Retain"
+    );
+    assert_eq!(
+        prod["Resources"]["Stage"]["DependsOn"],
+        json!(["ApiGatewayAccount"])
+    );
+    assert_eq!(
+        prod["Resources"]["ApiGatewayAccountRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+            [0]["Principal"],
+        json!({"Service": ["apigateway.amazonaws.com"]})
+    );
+}
+
+#[test]
+fn every_contract_variable_has_a_template_value() {
+    let m = model("dev");
+    for profile in AccessProfile::ALL {
+        for var in profile.access().env {
+            let f = m
+                .functions
+                .iter()
+                .find(|f| f.profile == profile)
+                .or(m.functions.first())
+                .unwrap();
+            assert!(sockstack::synth::env_value(&m, f, var).is_some(), "{var}");
+        }
+    }
+    assert_eq!(Table::ALL.len(), m.tables.len());
+}
