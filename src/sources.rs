@@ -18,6 +18,7 @@ use std::fmt;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 /// A problem reading the handlers member.
 #[derive(Debug)]
@@ -49,6 +50,8 @@ fn read_err(path: &Path) -> impl FnOnce(io::Error) -> SourceError + '_ {
 pub struct HandlerSources {
     dir: PathBuf,
     names: Vec<String>,
+    /// Digest of the files every handler shares, computed on first use.
+    shared: OnceLock<[u8; 32]>,
 }
 
 impl HandlerSources {
@@ -72,6 +75,7 @@ impl HandlerSources {
         Ok(HandlerSources {
             dir: dir.to_path_buf(),
             names,
+            shared: OnceLock::new(),
         })
     }
 
@@ -91,33 +95,57 @@ impl HandlerSources {
     }
 
     /// The hex SHA-256 of everything `handler` is built from (see the module docs).
+    ///
+    /// The files all handlers share are digested once per `HandlerSources`; each
+    /// handler's hash covers that digest and its own binary's sources.
     pub fn hash(&self, handler: &str) -> Result<String, SourceError> {
-        let workspace = self.dir.parent().unwrap_or(Path::new("."));
-        let handlers_prefix = self
-            .dir
+        let shared = match self.shared.get() {
+            Some(digest) => *digest,
+            None => {
+                let digest = digest_files(&self.shared_files()?)?;
+                *self.shared.get_or_init(|| digest)
+            }
+        };
+        let bin_prefix = format!("{}/src/bin/", self.prefix());
+        let mut own = Vec::new();
+        let file = self.dir.join("src/bin").join(format!("{handler}.rs"));
+        if file.is_file() {
+            own.push((format!("{bin_prefix}{handler}.rs"), file));
+        }
+        collect(
+            &self.dir.join("src/bin").join(handler),
+            &format!("{bin_prefix}{handler}"),
+            &mut own,
+        )?;
+        own.sort();
+        let mut hasher = Sha256::new();
+        hasher.update(shared);
+        hasher.update(digest_files(&own)?);
+        Ok(hex(&hasher.finalize()))
+    }
+
+    /// The handlers folder's name as it appears in hashed paths.
+    fn prefix(&self) -> String {
+        self.dir
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "handlers".to_string());
+            .unwrap_or_else(|| "handlers".to_string())
+    }
 
+    /// Files every handler is built from: the crate minus its binaries, the lock file, the contract.
+    fn shared_files(&self) -> Result<Vec<(String, PathBuf)>, SourceError> {
+        let workspace = self.dir.parent().unwrap_or(Path::new("."));
+        let prefix = self.prefix();
         let mut files: Vec<(String, PathBuf)> = Vec::new();
         for name in ["Cargo.toml", "build.rs"] {
             let path = self.dir.join(name);
             if path.is_file() {
-                files.push((format!("{handlers_prefix}/{name}"), path));
+                files.push((format!("{prefix}/{name}"), path));
             }
         }
-        let bin_prefix = format!("{handlers_prefix}/src/bin/");
-        let own_file = format!("{bin_prefix}{handler}.rs");
-        let own_dir = format!("{bin_prefix}{handler}/");
-        collect(
-            &self.dir.join("src"),
-            &format!("{handlers_prefix}/src"),
-            &mut files,
-        )?;
-        files.retain(|(rel, _)| {
-            !rel.starts_with(&bin_prefix) || rel == &own_file || rel.starts_with(&own_dir)
-        });
-
+        collect(&self.dir.join("src"), &format!("{prefix}/src"), &mut files)?;
+        let bin_prefix = format!("{prefix}/src/bin/");
+        files.retain(|(rel, _)| !rel.starts_with(&bin_prefix));
         let lock = workspace.join("Cargo.lock");
         if lock.is_file() {
             files.push(("Cargo.lock".to_string(), lock));
@@ -131,16 +159,7 @@ impl HandlerSources {
             collect(&contract.join("src"), "contract/src", &mut files)?;
         }
         files.sort();
-
-        let mut hasher = Sha256::new();
-        for (rel, path) in &files {
-            let bytes = fs::read(path).map_err(read_err(path))?;
-            hasher.update(rel.as_bytes());
-            hasher.update([0]);
-            hasher.update((bytes.len() as u64).to_le_bytes());
-            hasher.update(&bytes);
-        }
-        Ok(hex(&hasher.finalize()))
+        Ok(files)
     }
 
     /// The bundle key (`{handler}-{hash}.zip`) of `handler`.
@@ -150,6 +169,19 @@ impl HandlerSources {
             &self.hash(handler)?,
         ))
     }
+}
+
+/// SHA-256 over each file's relative path, length and bytes, in the given order.
+fn digest_files(files: &[(String, PathBuf)]) -> Result<[u8; 32], SourceError> {
+    let mut hasher = Sha256::new();
+    for (rel, path) in files {
+        let bytes = fs::read(path).map_err(read_err(path))?;
+        hasher.update(rel.as_bytes());
+        hasher.update([0]);
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(&bytes);
+    }
+    Ok(hasher.finalize().into())
 }
 
 /// Adds every file below `dir` as `(rel/..., path)`.
@@ -208,6 +240,7 @@ mod tests {
         assert_ne!(sources.hash("chat").unwrap(), chat);
 
         write(&h.join("src/lib.rs"), "// lib v2");
-        assert_ne!(sources.hash("vote").unwrap(), vote, "the library changed");
+        let reopened = HandlerSources::open(&h).unwrap();
+        assert_ne!(reopened.hash("vote").unwrap(), vote, "the library changed");
     }
 }

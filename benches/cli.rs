@@ -1,0 +1,88 @@
+//! Whole-process cost of `sockstack synth`: wall time (median of repeated runs)
+//! and peak memory, for each stack and both together, against a baseline run in
+//! the same command: `sockstack --version`, which pays process start-up only.
+//!
+//! Run with `make bench` (or `cargo bench --bench cli`). `SOCKSTACK_BENCH_RUNS`
+//! sets the number of runs (default 60).
+
+use std::os::unix::process::ExitStatusExt;
+use std::path::Path;
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+struct Sample {
+    wall: Duration,
+    max_rss_kib: i64,
+}
+
+/// Runs `cmd` to completion, measuring wall time and the child's own peak RSS.
+fn run_once(cmd: &mut Command) -> Sample {
+    let start = Instant::now();
+    let child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("sockstack starts");
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value; wait4 fills it for this pid.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: pid is our own child, not yet reaped; the pointers are valid for the call.
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    let wall = start.elapsed();
+    assert_eq!(pid, child.id() as libc::pid_t, "wait4 failed");
+    assert!(
+        ExitStatus::from_raw(status).success(),
+        "command failed: {cmd:?}"
+    );
+    Sample {
+        wall,
+        max_rss_kib: usage.ru_maxrss,
+    }
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    // `cargo bench` passes harness flags such as `--bench`; nothing to parse.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let exe = env!("CARGO_BIN_EXE_sockstack");
+    let runs: usize = std::env::var("SOCKSTACK_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60);
+    let out = tempfile::tempdir().unwrap();
+
+    let cases: Vec<(&str, Vec<&str>)> = vec![
+        ("baseline: sockstack --version", vec!["--version"]),
+        ("synth stacks/dev.yaml", vec!["synth", "stacks/dev.yaml"]),
+        ("synth stacks/prod.yaml", vec!["synth", "stacks/prod.yaml"]),
+        ("synth (both stacks)", vec!["synth"]),
+    ];
+    println!("whole-process timing, {runs} runs each, median wall time and peak RSS");
+    let mut baseline = None;
+    for (name, args) in cases {
+        let mut walls = Vec::with_capacity(runs);
+        let mut rss = 0;
+        for _ in 0..runs {
+            let mut cmd = Command::new(exe);
+            cmd.current_dir(root).args(&args);
+            if args.first() == Some(&"synth") {
+                cmd.arg("--out").arg(out.path());
+            }
+            let s = run_once(&mut cmd);
+            walls.push(s.wall);
+            rss = rss.max(s.max_rss_kib);
+        }
+        let m = median(walls);
+        let base = *baseline.get_or_insert(m);
+        println!(
+            "  {name:<32} {:>8.2} ms  {:>6.1}x baseline  peak RSS {:>6} KiB",
+            m.as_secs_f64() * 1e3,
+            m.as_secs_f64() / base.as_secs_f64(),
+            rss
+        );
+    }
+}
