@@ -14,6 +14,7 @@ stage:
 routes:
   - key: $connect
     handler: connect
+    public: true
 ";
 
 /// (case, stack file, expected `line:column`, text the message must contain)

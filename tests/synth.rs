@@ -73,7 +73,7 @@ fn summary_tells_what_was_built() {
 fn a_new_route_is_one_file_and_one_entry() {
     let dir = tempfile::tempdir().unwrap();
     let h = fake_handlers(dir.path(), &["connect", "disconnect", "default"]);
-    let stack = "stack: chat-dev\nstage: {name: dev}\nroutes:\n  - {key: $connect, handler: connect}\n  - {key: chat, handler: chat, access: broadcast}\n";
+    let stack = "stack: chat-dev\nstage: {name: dev}\nroutes:\n  - {key: $connect, handler: connect, public: true}\n  - {key: chat, handler: chat, access: broadcast}\n";
     fs::write(dir.path().join("chat.yaml"), stack).unwrap();
 
     // Without the binary: a clear error naming the handler and the fix.

@@ -275,9 +275,14 @@ fn existing_tables_are_referenced_by_name() {
 fn stateful_resources_have_explicit_policies() {
     for (name, retain) in [("dev", "Delete"), ("prod", "Retain")] {
         let t = stack(name).template.to_value();
-        for type_name in ["AWS::DynamoDB::Table", "AWS::Logs::LogGroup"] {
+        for type_name in [
+            "AWS::DynamoDB::Table",
+            "AWS::Logs::LogGroup",
+            "AWS::KMS::Key",
+        ] {
             let found = resources(&t, type_name);
-            assert!(!found.is_empty());
+            let expect_none = type_name == "AWS::KMS::Key" && name == "dev";
+            assert_eq!(found.is_empty(), expect_none, "{name} {type_name}");
             for (id, r) in found {
                 assert_eq!(r["DeletionPolicy"], retain, "{name} {id}");
                 assert_eq!(r["UpdateReplacePolicy"], retain, "{name} {id}");
@@ -289,10 +294,12 @@ fn stateful_resources_have_explicit_policies() {
             table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
             true
         );
-        assert_eq!(
-            table["SSESpecification"],
+        let sse = if name == "prod" {
+            json!({"SSEEnabled": true, "SSEType": "KMS", "KMSMasterKeyId": {"Fn::GetAtt": ["TableKey", "Arn"]}})
+        } else {
             json!({"SSEEnabled": true, "SSEType": "KMS"})
-        );
+        };
+        assert_eq!(table["SSESpecification"], sse, "{name}");
         assert_eq!(
             table["TimeToLiveSpecification"]["AttributeName"],
             "expiresAt"

@@ -67,9 +67,12 @@ pub struct PointInTimeRecovery {
 pub struct SseSpecification {
     #[serde(rename = "SSEEnabled")]
     pub sse_enabled: bool,
-    /// `KMS` with no key id: the AWS-managed key `aws/dynamodb`.
+    /// `KMS`: the AWS-managed key `aws/dynamodb`, or the one in `kms_master_key_id`.
     #[serde(rename = "SSEType", skip_serializing_if = "Option::is_none")]
     pub sse_type: Option<&'static str>,
+    /// A customer-managed key; absent for the AWS-managed one.
+    #[serde(rename = "KMSMasterKeyId", skip_serializing_if = "Option::is_none")]
+    pub kms_master_key_id: Option<super::Expr>,
 }
 
 /// Time to live.

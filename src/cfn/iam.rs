@@ -60,6 +60,9 @@ pub struct Statement {
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Principal {
+    #[serde(rename = "AWS", skip_serializing_if = "Vec::is_empty")]
+    pub aws: Vec<Expr>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub service: Vec<&'static str>,
 }
 
@@ -81,6 +84,7 @@ impl Statement {
             sid: None,
             effect: "Allow",
             principal: Some(Principal {
+                aws: Vec::new(),
                 service: vec![service],
             }),
             action: vec!["sts:AssumeRole".to_string()],

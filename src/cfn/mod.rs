@@ -7,6 +7,7 @@ pub mod apigatewayv2;
 pub mod dynamodb;
 pub mod expr;
 pub mod iam;
+pub mod kms;
 pub mod lambda;
 pub mod logs;
 
@@ -32,6 +33,7 @@ pub enum Properties {
     Table(dynamodb::Table),
     Role(iam::Role),
     LogGroup(logs::LogGroup),
+    Key(kms::Key),
 }
 
 impl Properties {
@@ -51,6 +53,7 @@ impl Properties {
             Properties::Table(_) => "AWS::DynamoDB::Table",
             Properties::Role(_) => "AWS::IAM::Role",
             Properties::LogGroup(_) => "AWS::Logs::LogGroup",
+            Properties::Key(_) => "AWS::KMS::Key",
         }
     }
 }
@@ -71,6 +74,7 @@ impl Serialize for Properties {
             Properties::Table(p) => p.serialize(s),
             Properties::Role(p) => p.serialize(s),
             Properties::LogGroup(p) => p.serialize(s),
+            Properties::Key(p) => p.serialize(s),
         }
     }
 }
@@ -90,6 +94,8 @@ pub struct Resource {
     /// Set on every stateful resource (tables, log groups).
     pub deletion_policy: Option<RetainPolicy>,
     pub update_replace_policy: Option<RetainPolicy>,
+    /// `Metadata`: scanner suppressions with their reasons, sockstack's own notes.
+    pub metadata: Option<serde_json::Value>,
 }
 
 impl Resource {
@@ -100,6 +106,7 @@ impl Resource {
             depends_on: Vec::new(),
             deletion_policy: None,
             update_replace_policy: None,
+            metadata: None,
         }
     }
 
@@ -129,6 +136,9 @@ impl Serialize for Resource {
         }
         if !self.depends_on.is_empty() {
             map.serialize_entry("DependsOn", &self.depends_on)?;
+        }
+        if let Some(metadata) = &self.metadata {
+            map.serialize_entry("Metadata", metadata)?;
         }
         map.serialize_entry("Properties", &self.properties)?;
         map.end()

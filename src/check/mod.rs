@@ -1,7 +1,9 @@
 //! Rules that hold for any CloudFormation template, from any tool:
-//! CloudFormation's limits ([`limits`]) and WebSocket API rules ([`websocket`]).
+//! CloudFormation's limits ([`limits`]), WebSocket API rules ([`websocket`]) and
+//! the security rules generic scanners miss for WebSocket backends ([`security`]).
 
 pub mod limits;
+pub mod security;
 pub mod websocket;
 
 use crate::raw::RawTemplate;
@@ -74,6 +76,7 @@ impl fmt::Display for Finding {
 pub fn check(template: &RawTemplate) -> Vec<Finding> {
     let mut findings = limits::check(template);
     findings.extend(websocket::check(template));
+    findings.extend(security::check(template));
     findings
         .sort_by(|a, b| (a.severity, a.rule, &a.resource).cmp(&(b.severity, b.rule, &b.resource)));
     findings

@@ -109,6 +109,10 @@ pub struct RouteConfig {
     /// Run the stack's authorizer before this route (only `$connect` can).
     #[serde(default)]
     pub authorizer: bool,
+    /// Accept connections without an authorizer (only on `$connect`, and only
+    /// without `authorizer: true`): say so explicitly, because anyone can then connect.
+    #[serde(default)]
+    pub public: bool,
     /// Send the handler's return value back to the sender (a route response).
     #[serde(default)]
     pub two_way: bool,
@@ -311,4 +315,31 @@ pub struct DataProtection {
     /// Keep the log groups likewise.
     #[serde(default)]
     pub retain_logs: bool,
+    /// Which KMS key encrypts the tables the stack creates.
+    #[serde(default)]
+    pub table_key: TableKey,
+}
+
+/// The KMS key of created tables.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum TableKey {
+    /// DynamoDB's default AWS-owned key: free, but invisible in your account (no CloudTrail, no key policy).
+    AwsOwned,
+    /// The AWS-managed key `aws/dynamodb` in your account (the default).
+    #[default]
+    AwsManaged,
+    /// A customer-managed key created by the stack, rotated yearly.
+    CustomerManaged,
+}
+
+impl TableKey {
+    /// The name in stack files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TableKey::AwsOwned => "aws-owned",
+            TableKey::AwsManaged => "aws-managed",
+            TableKey::CustomerManaged => "customer-managed",
+        }
+    }
 }

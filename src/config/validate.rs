@@ -178,6 +178,20 @@ fn routes(file: &StackFile, handlers: &HandlerSources, p: &mut Problems) {
                 "a top-level `authorizer:` section (JWKS URL or Cognito pool, audience)",
             );
         }
+        if route.key == CONNECT && !route.authorizer && !route.public {
+            p.value(
+                child(&path, "key"),
+                "`$connect` has no authorizer, so anyone could open a connection",
+                "`authorizer: true` (with a top-level `authorizer:` section), or `public: true` to accept anonymous connections on purpose",
+            );
+        }
+        if route.public && (route.key != CONNECT || route.authorizer) {
+            p.key(
+                child(&path, "public"),
+                format!("`public` on route `{}` has no meaning", route.key),
+                "`public: true` only on a `$connect` route without `authorizer: true`",
+            );
+        }
         if route.two_way && route.key == DISCONNECT {
             p.key(
                 child(&path, "twoWay"),

@@ -74,6 +74,7 @@ impl Model {
                     } else {
                         None
                     },
+                    public: r.public,
                 });
             } else {
                 routes.push(route);
@@ -107,6 +108,7 @@ impl Model {
                 None => TableSource::Created,
             },
             retain: file.data_protection.retain_tables,
+            key: file.data_protection.table_key,
         };
 
         Ok(Model {

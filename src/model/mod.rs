@@ -12,7 +12,7 @@ pub use route::{
     route_name,
 };
 
-use crate::config::stack::Architecture;
+use crate::config::stack::{Architecture, TableKey};
 use sockstack_contract::{AccessProfile, Table};
 use std::collections::BTreeMap;
 
@@ -110,6 +110,8 @@ pub struct TableModel {
     pub source: TableSource,
     /// Kept when the stack is deleted or it is replaced.
     pub retain: bool,
+    /// The KMS key that encrypts it (when created).
+    pub key: TableKey,
 }
 
 /// Where a table comes from.

@@ -21,6 +21,8 @@ pub struct ConnectRoute {
     pub route: Route,
     /// The authorizer API Gateway runs before the handler.
     pub authorizer: Option<Authorizer>,
+    /// The stack file accepts anonymous connections on purpose (no authorizer).
+    pub public: bool,
 }
 
 /// The WebSocket API.

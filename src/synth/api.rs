@@ -150,29 +150,37 @@ pub(super) fn add(model: &Model, template: &mut Template) {
                 integration_uri: invocation_uri(&functions::function_id(function)),
             })),
         );
-        add_snapshotted(
-            template,
-            route_id(route),
-            Resource::new(Properties::Route(Route {
-                api_id: api_ref(),
-                route_key: route.key.clone(),
-                authorization_type: if authorizer.is_some() {
-                    "CUSTOM"
-                } else {
-                    "NONE"
-                },
-                authorizer_id: authorizer.map(|_| Expr::reference(AUTHORIZER)),
-                operation_name: Some(route_name(&route.key)),
-                route_response_selection_expression: route.two_way.then_some("$default"),
-                target: Expr::join(
-                    "/",
-                    vec![
-                        Expr::str("integrations"),
-                        Expr::reference(integration_id(route)),
-                    ],
-                ),
-            })),
-        );
+        let mut route_resource = Resource::new(Properties::Route(Route {
+            api_id: api_ref(),
+            route_key: route.key.clone(),
+            authorization_type: if authorizer.is_some() {
+                "CUSTOM"
+            } else {
+                "NONE"
+            },
+            authorizer_id: authorizer.map(|_| Expr::reference(AUTHORIZER)),
+            operation_name: Some(route_name(&route.key)),
+            route_response_selection_expression: route.two_way.then_some("$default"),
+            target: Expr::join(
+                "/",
+                vec![
+                    Expr::str("integrations"),
+                    Expr::reference(integration_id(route)),
+                ],
+            ),
+        }));
+        if model
+            .api
+            .connect
+            .as_ref()
+            .is_some_and(|c| c.public && &c.route == route)
+        {
+            // Lets `sockstack check` tell an anonymous `$connect` the stack file chose
+            // from a forgotten authorizer.
+            route_resource.metadata =
+                Some(serde_json::json!({"sockstack": {"publicConnect": true}}));
+        }
+        add_snapshotted(template, route_id(route), route_resource);
         route_ids.push(route_id(route));
         if route.two_way {
             add_snapshotted(
@@ -214,21 +222,20 @@ pub(super) fn add(model: &Model, template: &mut Template) {
     );
 
     let access_log_settings = model.stage.access_logs.then(|| {
-        template.add(
-            ACCESS_LOGS,
-            Resource::new(Properties::LogGroup(LogGroup {
-                retention_in_days: model
-                    .functions
-                    .first()
-                    .map(|f| f.log_retention_days)
-                    .unwrap_or(14),
-            }))
-            .with_policy(if model.retain_logs {
-                RetainPolicy::Retain
-            } else {
-                RetainPolicy::Delete
-            }),
-        );
+        let mut log_group = Resource::new(Properties::LogGroup(LogGroup {
+            retention_in_days: model
+                .functions
+                .first()
+                .map(|f| f.log_retention_days)
+                .unwrap_or(14),
+        }))
+        .with_policy(if model.retain_logs {
+            RetainPolicy::Retain
+        } else {
+            RetainPolicy::Delete
+        });
+        super::security::suppress(&mut log_group, super::security::LOG_GROUP);
+        template.add(ACCESS_LOGS, log_group);
         AccessLogSettings {
             destination_arn: Expr::get_att(ACCESS_LOGS, "Arn"),
             format: ACCESS_LOG_FORMAT.to_string(),

@@ -1,6 +1,6 @@
 //! One Lambda function per handler, with its log group and role.
 
-use super::{ARTIFACT_BUCKET, iam, tables};
+use super::{ARTIFACT_BUCKET, iam, security, tables};
 use crate::cfn::lambda::{Code, Environment, Function, LoggingConfig};
 use crate::cfn::logs::LogGroup;
 use crate::cfn::{Expr, Properties, Resource, RetainPolicy, Template};
@@ -61,13 +61,12 @@ pub(super) fn add(model: &Model, template: &mut Template) {
         RetainPolicy::Delete
     };
     for f in &model.functions {
-        template.add(
-            log_group_id(f),
-            Resource::new(Properties::LogGroup(LogGroup {
-                retention_in_days: f.log_retention_days,
-            }))
-            .with_policy(log_policy),
-        );
+        let mut log_group = Resource::new(Properties::LogGroup(LogGroup {
+            retention_in_days: f.log_retention_days,
+        }))
+        .with_policy(log_policy);
+        security::suppress(&mut log_group, security::LOG_GROUP);
+        template.add(log_group_id(f), log_group);
         template.add(role_id(f), iam::function_role(model, f));
 
         let access = f.profile.access();
@@ -102,9 +101,12 @@ pub(super) fn add(model: &Model, template: &mut Template) {
                 log_group: Expr::reference(log_group_id(f)),
             },
         };
-        template.add(
-            function_id(f),
-            Resource::new(Properties::Function(function)),
-        );
+        let has_environment = function.environment.is_some();
+        let mut resource = Resource::new(Properties::Function(function));
+        security::suppress(&mut resource, security::FUNCTION);
+        if has_environment {
+            security::suppress(&mut resource, &[security::FUNCTION_ENVIRONMENT]);
+        }
+        template.add(function_id(f), resource);
     }
 }

@@ -14,6 +14,7 @@ mod api;
 mod functions;
 mod iam;
 mod outputs;
+pub mod security;
 mod tables;
 
 use crate::cfn::{Expr, Parameter, Template};

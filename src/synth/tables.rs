@@ -1,12 +1,15 @@
 //! DynamoDB tables: created with on-demand billing, point-in-time recovery and
 //! KMS encryption, or existing ones referenced by name.
 
-use super::regional_arn;
+use super::{regional_arn, security};
 use crate::cfn::dynamodb::{
     AttributeDefinition, GlobalSecondaryIndex, KeySchema, PointInTimeRecovery, Projection,
     SseSpecification, Table, TimeToLive,
 };
+use crate::cfn::iam::{PolicyDocument, Principal, Statement};
+use crate::cfn::kms::Key;
 use crate::cfn::{Expr, Properties, Resource, RetainPolicy, Template};
+use crate::config::stack::TableKey;
 use crate::model::{Model, TableModel, TableSource};
 use sockstack_contract::Table as ContractTable;
 
@@ -44,7 +47,66 @@ fn key(attribute: &str) -> Vec<KeySchema> {
     }]
 }
 
+/// Logical id of the customer-managed table key.
+pub const TABLE_KEY: &str = "TableKey";
+
+fn sse(key: TableKey) -> SseSpecification {
+    match key {
+        TableKey::AwsOwned => SseSpecification {
+            sse_enabled: false,
+            sse_type: None,
+            kms_master_key_id: None,
+        },
+        TableKey::AwsManaged => SseSpecification {
+            sse_enabled: true,
+            sse_type: Some("KMS"),
+            kms_master_key_id: None,
+        },
+        TableKey::CustomerManaged => SseSpecification {
+            sse_enabled: true,
+            sse_type: Some("KMS"),
+            kms_master_key_id: Some(Expr::get_att(TABLE_KEY, "Arn")),
+        },
+    }
+}
+
+/// The customer-managed key: rotated yearly; the account administers it, as in
+/// KMS's default key policy, so IAM policies decide who may use it.
+fn table_key(retain: bool) -> Resource {
+    let administer = Statement {
+        sid: Some("AccountAdministersKey".into()),
+        effect: "Allow",
+        principal: Some(Principal {
+            aws: vec![Expr::sub(
+                "arn:${AWS::Partition}:iam::${AWS::AccountId}:root",
+            )],
+            service: Vec::new(),
+        }),
+        action: vec!["kms:*".into()],
+        // In a key policy, `*` means this key and nothing else.
+        resource: vec![Expr::str("*")],
+    };
+    Resource::new(Properties::Key(Key {
+        description: "Encrypts the sockstack tables".into(),
+        enable_key_rotation: true,
+        key_policy: PolicyDocument::new(vec![administer]),
+    }))
+    .with_policy(if retain {
+        RetainPolicy::Retain
+    } else {
+        RetainPolicy::Delete
+    })
+}
+
 pub(super) fn add(model: &Model, template: &mut Template) {
+    let created: Vec<&TableModel> = model
+        .tables
+        .iter()
+        .filter(|t| t.source == TableSource::Created)
+        .collect();
+    if let Some(t) = created.iter().find(|t| t.key == TableKey::CustomerManaged) {
+        template.add(TABLE_KEY, table_key(t.retain));
+    }
     for t in &model.tables {
         if t.source != TableSource::Created {
             continue;
@@ -78,10 +140,7 @@ pub(super) fn add(model: &Model, template: &mut Template) {
             point_in_time_recovery_specification: PointInTimeRecovery {
                 point_in_time_recovery_enabled: true,
             },
-            sse_specification: SseSpecification {
-                sse_enabled: true,
-                sse_type: Some("KMS"),
-            },
+            sse_specification: sse(t.key),
             time_to_live_specification: table.ttl_attribute().map(|a| TimeToLive {
                 attribute_name: a.to_string(),
                 enabled: true,
@@ -92,9 +151,12 @@ pub(super) fn add(model: &Model, template: &mut Template) {
         } else {
             RetainPolicy::Delete
         };
-        template.add(
-            logical_id(table),
-            Resource::new(Properties::Table(properties)).with_policy(policy),
-        );
+        let mut resource = Resource::new(Properties::Table(properties)).with_policy(policy);
+        // Lets `sockstack check` tell a chosen AWS-owned key from a forgotten one.
+        resource.metadata = Some(serde_json::json!({"sockstack": {"tableKey": t.key.as_str()}}));
+        if t.key != TableKey::CustomerManaged {
+            security::suppress(&mut resource, &[security::TABLE_NOT_CUSTOMER_KEY]);
+        }
+        template.add(logical_id(table), resource);
     }
 }

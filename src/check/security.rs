@@ -1,0 +1,342 @@
+//! Security rules for serverless WebSocket stacks that generic scanners miss.
+
+use super::{Finding, Severity};
+use crate::raw::{RawResource, RawTemplate};
+use serde_json::Value;
+
+/// The service principal of Lambda execution roles.
+const LAMBDA_SERVICE: &str = "lambda.amazonaws.com";
+
+/// An expression as a readable pattern: literals as they are, `Ref X` as `${X}`,
+/// `GetAtt X.A` as `${X.A}`, `Fn::Sub` text as written, `Fn::Join` joined.
+pub fn pattern(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Object(map) if map.len() == 1 => {
+            let (name, arg) = map.iter().next().expect("one entry");
+            match (name.as_str(), arg) {
+                ("Ref", Value::String(id)) => format!("${{{id}}}"),
+                ("Fn::GetAtt", Value::Array(parts)) => format!(
+                    "${{{}}}",
+                    parts
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(".")
+                ),
+                ("Fn::Sub", Value::String(s)) => s.clone(),
+                ("Fn::Sub", Value::Array(parts)) => parts.first().map(pattern).unwrap_or_default(),
+                ("Fn::Join", Value::Array(parts)) if parts.len() == 2 => {
+                    let separator = parts[0].as_str().unwrap_or("");
+                    match &parts[1] {
+                        Value::Array(items) => items
+                            .iter()
+                            .map(pattern)
+                            .collect::<Vec<_>>()
+                            .join(separator),
+                        other => pattern(other),
+                    }
+                }
+                _ => "${?}".to_string(),
+            }
+        }
+        _ => "${?}".to_string(),
+    }
+}
+
+/// A value that may be one item or a list, as a list.
+fn items(value: Option<&Value>) -> Vec<&Value> {
+    match value {
+        Some(Value::Array(list)) => list.iter().collect(),
+        Some(other) => vec![other],
+        None => Vec::new(),
+    }
+}
+
+fn of_type<'t>(
+    t: &'t RawTemplate,
+    type_name: &'t str,
+) -> impl Iterator<Item = (&'t String, &'t RawResource)> {
+    t.resources
+        .iter()
+        .filter(move |(_, r)| r.type_name == type_name)
+}
+
+/// Every statement of every inline policy of a role, and of standalone policies.
+fn policy_statements(t: &RawTemplate) -> Vec<(&String, &Value)> {
+    let mut out = Vec::new();
+    for (id, r) in &t.resources {
+        let documents: Vec<&Value> = match r.type_name.as_str() {
+            "AWS::IAM::Role" | "AWS::IAM::User" | "AWS::IAM::Group" => {
+                items(r.properties.get("Policies"))
+                    .into_iter()
+                    .filter_map(|p| p.get("PolicyDocument"))
+                    .collect()
+            }
+            "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" => {
+                r.properties.get("PolicyDocument").into_iter().collect()
+            }
+            _ => Vec::new(),
+        };
+        for document in documents {
+            for statement in items(document.get("Statement")) {
+                out.push((id, statement));
+            }
+        }
+    }
+    out
+}
+
+/// Roles that Lambda functions run as, by logical id.
+fn execution_roles(t: &RawTemplate) -> Vec<&str> {
+    of_type(t, "AWS::Lambda::Function")
+        .filter_map(|(_, f)| {
+            let role = f.properties.get("Role")?;
+            role.get("Fn::GetAtt")
+                .and_then(|p| p.get(0))
+                .or_else(|| role.get("Ref"))
+                .and_then(Value::as_str)
+        })
+        .collect()
+}
+
+/// Runs the security rules.
+pub fn check(t: &RawTemplate) -> Vec<Finding> {
+    let mut out = Vec::new();
+    connect_authorizer(t, &mut out);
+    permissions(t, &mut out);
+    roles(t, &mut out);
+    tables(t, &mut out);
+    out
+}
+
+fn connect_authorizer(t: &RawTemplate, out: &mut Vec<Finding>) {
+    for (id, route) in of_type(t, "AWS::ApiGatewayV2::Route") {
+        let api = route
+            .properties
+            .get("ApiId")
+            .and_then(|v| v.get("Ref"))
+            .and_then(Value::as_str);
+        let websocket = api.and_then(|a| t.resources.get(a)).is_some_and(|a| {
+            a.properties.get("ProtocolType").and_then(Value::as_str) == Some("WEBSOCKET")
+        });
+        if !websocket
+            || route.properties.get("RouteKey").and_then(Value::as_str) != Some("$connect")
+        {
+            continue;
+        }
+        let auth = route
+            .properties
+            .get("AuthorizationType")
+            .and_then(Value::as_str);
+        if !matches!(auth, Some("CUSTOM" | "AWS_IAM")) {
+            let chosen = route
+                .metadata
+                .as_ref()
+                .and_then(|m| m.pointer("/sockstack/publicConnect"))
+                .and_then(Value::as_bool)
+                == Some(true);
+            out.push(if chosen {
+                Finding::new(
+                    Severity::Info,
+                    "connect-without-authorizer",
+                    Some(id),
+                    "`$connect` accepts anonymous connections, as the stack file chose (`public: true`)",
+                )
+            } else {
+                Finding::new(
+                    Severity::Error,
+                    "connect-without-authorizer",
+                    Some(id),
+                    "`$connect` has no authorizer: anyone can open a connection; use a CUSTOM (Lambda) or AWS_IAM authorizer",
+                )
+            });
+        }
+    }
+}
+
+fn permissions(t: &RawTemplate, out: &mut Vec<Finding>) {
+    for (id, p) in of_type(t, "AWS::Lambda::Permission") {
+        if p.properties.get("Principal").and_then(Value::as_str) == Some("*") {
+            out.push(Finding::new(
+                Severity::Error,
+                "permission-any-principal",
+                Some(id),
+                "the permission lets any principal invoke the function; name the service (e.g. apigateway.amazonaws.com)",
+            ));
+        }
+        if !p.properties.contains_key("SourceArn") {
+            out.push(Finding::new(
+                Severity::Error,
+                "permission-without-source-arn",
+                Some(id),
+                "the permission has no SourceArn: any API or account using that service could invoke the function; scope it to the API, stage and route",
+            ));
+        }
+    }
+}
+
+fn roles(t: &RawTemplate, out: &mut Vec<Finding>) {
+    for role_id in execution_roles(t) {
+        let Some(role) = t.resources.get(role_id) else {
+            continue;
+        };
+        let trust = role.properties.get("AssumeRolePolicyDocument");
+        let statements = items(trust.and_then(|d| d.get("Statement")));
+        let only_lambda = !statements.is_empty()
+            && statements.iter().all(|s| {
+                let principal = s.get("Principal");
+                let services: Vec<&Value> = items(principal.and_then(|p| p.get("Service")));
+                let others = principal
+                    .and_then(Value::as_object)
+                    .is_none_or(|p| p.keys().any(|k| k != "Service"));
+                !others
+                    && !services.is_empty()
+                    && services.iter().all(|v| v.as_str() == Some(LAMBDA_SERVICE))
+            });
+        if !only_lambda {
+            out.push(Finding::new(
+                Severity::Error,
+                "role-trust-not-lambda",
+                Some(role_id),
+                format!("an execution role must trust only `{LAMBDA_SERVICE}`; this one trusts other principals"),
+            ));
+        }
+    }
+    for (id, statement) in policy_statements(t) {
+        if statement.get("Effect").and_then(Value::as_str) != Some("Allow") {
+            continue;
+        }
+        if statement.get("NotAction").is_some() {
+            out.push(Finding::new(
+                Severity::Error,
+                "wildcard-action",
+                Some(id),
+                "`NotAction` with Allow grants everything else; list the actions instead",
+            ));
+        }
+        let actions: Vec<&str> = items(statement.get("Action"))
+            .into_iter()
+            .filter_map(Value::as_str)
+            .collect();
+        for action in &actions {
+            if *action == "*" || action.ends_with(":*") {
+                out.push(Finding::new(
+                    Severity::Error,
+                    "wildcard-action",
+                    Some(id),
+                    format!("`{action}` grants every action of the service; list the calls the code makes"),
+                ));
+            }
+        }
+        if actions
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case("execute-api:ManageConnections"))
+        {
+            for resource in items(statement.get("Resource")) {
+                if !manage_connections_scoped(&pattern(resource)) {
+                    out.push(Finding::new(
+                        Severity::Error,
+                        "manage-connections-scope",
+                        Some(id),
+                        format!(
+                            "`execute-api:ManageConnections` on `{}`: scope it to one API and stage (…:{{api}}/{{stage}}/POST/@connections/*)",
+                            pattern(resource)
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// `arn:…:execute-api:{region}:{account}:{api}/{stage}/…` with a concrete API and stage.
+fn manage_connections_scoped(arn: &str) -> bool {
+    let Some(rest) = arn.splitn(6, ':').nth(5) else {
+        return false;
+    };
+    let mut parts = rest.split('/');
+    let (Some(api), Some(stage)) = (parts.next(), parts.next()) else {
+        return false;
+    };
+    !api.is_empty() && !stage.is_empty() && !api.contains('*') && !stage.contains('*')
+}
+
+fn tables(t: &RawTemplate, out: &mut Vec<Finding>) {
+    for (id, table) in of_type(t, "AWS::DynamoDB::Table") {
+        let pitr = table
+            .properties
+            .get("PointInTimeRecoverySpecification")
+            .and_then(|p| p.get("PointInTimeRecoveryEnabled"))
+            .and_then(Value::as_bool)
+            == Some(true);
+        if !pitr {
+            out.push(Finding::new(
+                Severity::Error,
+                "table-without-pitr",
+                Some(id),
+                "point-in-time recovery is off: a bad write or delete cannot be undone",
+            ));
+        }
+        let sse = table.properties.get("SSESpecification");
+        let kms = sse
+            .and_then(|s| s.get("SSEEnabled"))
+            .and_then(Value::as_bool)
+            == Some(true);
+        if !kms {
+            let chosen = table
+                .metadata
+                .as_ref()
+                .and_then(|m| m.pointer("/sockstack/tableKey"))
+                .and_then(Value::as_str)
+                == Some("aws-owned");
+            out.push(if chosen {
+                Finding::new(
+                    Severity::Info,
+                    "table-aws-owned-key",
+                    Some(id),
+                    "encrypted with the AWS-owned key, as the stack file chose (no key policy, no CloudTrail record of key use)",
+                )
+            } else {
+                Finding::new(
+                    Severity::Error,
+                    "table-aws-owned-key",
+                    Some(id),
+                    "encrypted only with the AWS-owned key; use the AWS-managed (SSESpecification SSEEnabled: true) or a customer-managed key",
+                )
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn patterns() {
+        assert_eq!(pattern(&json!({"Ref": "Api"})), "${Api}");
+        assert_eq!(pattern(&json!({"Fn::GetAtt": ["T", "Arn"]})), "${T.Arn}");
+        assert_eq!(
+            pattern(
+                &json!({"Fn::Join": [":", ["arn", {"Ref": "AWS::Partition"}, {"Fn::Join": ["/", [{"Ref": "Api"}, "dev"]]}]]})
+            ),
+            "arn:${AWS::Partition}:${Api}/dev"
+        );
+    }
+
+    #[test]
+    fn manage_connections_scopes() {
+        assert!(manage_connections_scoped(
+            "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${Api}/dev/POST/@connections/*"
+        ));
+        assert!(!manage_connections_scoped(
+            "arn:aws:execute-api:eu-west-1:1:*/dev/POST/@connections/*"
+        ));
+        assert!(!manage_connections_scoped(
+            "arn:aws:execute-api:eu-west-1:1:abc/*/POST/@connections/*"
+        ));
+        assert!(!manage_connections_scoped("*"));
+    }
+}
