@@ -7,14 +7,15 @@ PY_TOOLS    := cfn-lint==1.51.0 moto[server]==5.2.1 awscli==1.45.11
 CARGO       ?= cargo
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test tools lint fmt bench clean
+.PHONY: run test tools scan-tools scan lint fmt bench clean
 
 ## Synthesize every stack in stacks/ into out/<stack>/.
 run:
 	$(CARGO) run --quiet --release -- synth
 
-## Every test: unit, CLI integration, cfn-lint on every template, handlers against local AWS parts.
-test: tools
+## Every test: unit, CLI integration, cfn-lint, checkov and cfn-guard on every template,
+## handlers against local AWS parts.
+test: tools scan-tools
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	scripts/with-moto $(CARGO) test --workspace
@@ -33,6 +34,24 @@ bench:
 	$(CARGO) bench -p sockstack --bench cli
 	$(CARGO) bench -p sockstack --bench synth
 
+## Policy scanners, pinned, in .tools/: checkov in a venv of its own (it pins an old boto3),
+## cfn-guard with the AWS Control Tower proactive-control rules from npm.
+TOOLS           := .tools
+CHECKOV_VERSION := 3.3.30
+GUARD_PACKAGE   := @cdklabs/cdk-validator-cfnguard@0.0.62
+
+scan-tools: $(TOOLS)/.installed
+
+$(TOOLS)/.installed: Makefile
+	$(PY) -m venv $(TOOLS)/checkov
+	$(TOOLS)/checkov/bin/pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
+	npm install --prefix $(TOOLS)/guard --no-audit --no-fund --silent $(GUARD_PACKAGE)
+	touch $@
+
+## Only the security gate: checkov, cfn-guard and `sockstack check` on every stack.
+scan: scan-tools
+	$(CARGO) test -p sockstack --test scan
+
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
@@ -41,7 +60,7 @@ fmt:
 	$(CARGO) fmt --all
 
 clean:
-	rm -rf out $(VENV)
+	rm -rf out $(VENV) $(TOOLS)
 
 ## Cross-build tools for `sockstack bundle --arch arm64`: cargo-zigbuild and zig (PyPI) in .venv,
 ## plus the Rust standard library for aarch64. x86_64 bundles on x86_64 need none of it.

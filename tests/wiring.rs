@@ -116,21 +116,17 @@ fn each_route_has_its_integration_and_a_permission_scoped_to_it() {
             "{permission_id}"
         );
         // SourceArn = arn:{partition}:execute-api:{region}:{account}:{api}/dev/{route key}
-        let arn = &permission["SourceArn"]["Fn::Join"];
-        assert_eq!(arn[0], ":");
-        let path = &arn[1][5]["Fn::Join"];
-        assert_eq!(path[0], "/");
         assert_eq!(
-            path[1],
-            json!([{"Ref": "WebSocketApi"}, "dev", key]),
+            permission["SourceArn"],
+            json!({"Fn::Sub": format!("arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{WebSocketApi}}/dev/{key}")}),
             "{permission_id}"
         );
     }
     let auth = &t["Resources"]["AuthorizerPermission"]["Properties"];
     assert_eq!(auth["FunctionName"]["Fn::GetAtt"][0], "AuthorizerFunction");
     assert_eq!(
-        auth["SourceArn"]["Fn::Join"][1][5]["Fn::Join"][1],
-        json!([{"Ref": "WebSocketApi"}, "authorizers", {"Ref": "Authorizer"}])
+        auth["SourceArn"],
+        json!({"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${WebSocketApi}/authorizers/${Authorizer}"})
     );
 }
 

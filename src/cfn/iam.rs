@@ -54,16 +54,38 @@ pub struct Statement {
     pub action: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub resource: Vec<Expr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub condition: Option<serde_json::Value>,
 }
 
-/// A service principal.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct Principal {
-    #[serde(rename = "AWS", skip_serializing_if = "Vec::is_empty")]
-    pub aws: Vec<Expr>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub service: Vec<&'static str>,
+/// Who a statement applies to.
+#[derive(Debug, Clone)]
+pub enum Principal {
+    /// AWS services, e.g. `lambda.amazonaws.com`.
+    Service(Vec<&'static str>),
+    /// An AWS account or IAM principal ARN.
+    Aws(Expr),
+    /// Everyone (`"*"`): only for `Deny` statements.
+    Anyone,
+}
+
+impl Serialize for Principal {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        match self {
+            Principal::Anyone => s.serialize_str("*"),
+            Principal::Service(services) => {
+                let mut map = s.serialize_map(Some(1))?;
+                map.serialize_entry("Service", services)?;
+                map.end()
+            }
+            Principal::Aws(arn) => {
+                let mut map = s.serialize_map(Some(1))?;
+                map.serialize_entry("AWS", arn)?;
+                map.end()
+            }
+        }
+    }
 }
 
 impl Statement {
@@ -75,6 +97,7 @@ impl Statement {
             principal: None,
             action: actions,
             resource: resources,
+            condition: None,
         }
     }
 
@@ -83,12 +106,10 @@ impl Statement {
         Statement {
             sid: None,
             effect: "Allow",
-            principal: Some(Principal {
-                aws: Vec::new(),
-                service: vec![service],
-            }),
+            principal: Some(Principal::Service(vec![service])),
             action: vec!["sts:AssumeRole".to_string()],
             resource: Vec::new(),
+            condition: None,
         }
     }
 }

@@ -10,6 +10,31 @@ use crate::raw::RawTemplate;
 use serde::Serialize;
 use std::fmt;
 
+/// Every rule id, for documentation and for tests that prove each rule fires.
+pub const RULES: &[&str] = &[
+    // limits
+    "template-needs-s3",
+    "template-too-large",
+    "too-many",
+    "no-resources",
+    "bad-logical-id",
+    // WebSocket
+    "bad-route-key",
+    "duplicate-route-key",
+    "authorizer-not-on-connect",
+    "route-quota",
+    "bad-identity-source",
+    // security
+    "connect-without-authorizer",
+    "permission-any-principal",
+    "permission-without-source-arn",
+    "role-trust-not-lambda",
+    "wildcard-action",
+    "manage-connections-scope",
+    "table-without-pitr",
+    "table-aws-owned-key",
+];
+
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -76,20 +76,30 @@ fn table_key(retain: bool) -> Resource {
     let administer = Statement {
         sid: Some("AccountAdministersKey".into()),
         effect: "Allow",
-        principal: Some(Principal {
-            aws: vec![Expr::sub(
-                "arn:${AWS::Partition}:iam::${AWS::AccountId}:root",
-            )],
-            service: Vec::new(),
-        }),
+        principal: Some(Principal::Aws(Expr::sub(
+            "arn:${AWS::Partition}:iam::${AWS::AccountId}:root",
+        ))),
         action: vec!["kms:*".into()],
         // In a key policy, `*` means this key and nothing else.
         resource: vec![Expr::str("*")],
+        condition: None,
+    };
+    // Grants (how DynamoDB uses the key) may only be created for AWS resources by AWS services.
+    let grants_only_for_services = Statement {
+        sid: Some("GrantsOnlyForAwsServices".into()),
+        effect: "Deny",
+        principal: Some(Principal::Anyone),
+        action: vec!["kms:CreateGrant".into()],
+        resource: vec![Expr::str("*")],
+        condition: Some(serde_json::json!({"BoolIfExists": {
+            "kms:GrantIsForAWSResource": "false",
+            "aws:PrincipalIsAWSService": "false"
+        }})),
     };
     Resource::new(Properties::Key(Key {
         description: "Encrypts the sockstack tables".into(),
         enable_key_rotation: true,
-        key_policy: PolicyDocument::new(vec![administer]),
+        key_policy: PolicyDocument::new(vec![administer, grants_only_for_services]),
     }))
     .with_policy(if retain {
         RetainPolicy::Retain
