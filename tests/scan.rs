@@ -42,8 +42,13 @@ fn guard() -> (PathBuf, PathBuf) {
     (binary, package.join("rules/control-tower/cfn-guard"))
 }
 
-/// checkov's failed checks as (check id, logical id), and its skipped checks with their comments.
-fn run_checkov(template: &Path) -> (BTreeSet<(String, String)>, Vec<(String, String, String)>) {
+/// A checkov check id with the logical id it concerns.
+type CheckOnResource = (String, String);
+/// A skipped check: id, logical id, the suppression comment.
+type Skipped = (String, String, String);
+
+/// checkov's failed checks, and its skipped checks with their comments.
+fn run_checkov(template: &Path) -> (BTreeSet<CheckOnResource>, Vec<Skipped>) {
     let output = Command::new(checkov())
         .args([
             "--framework",

@@ -6,6 +6,7 @@
 //! errors can point at the exact spot, like parse errors do.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::Marker;
 
@@ -159,10 +160,14 @@ impl Builder {
                     }
                     let key = scalar.unwrap_or("").to_string();
                     let full = child(path, &key);
-                    if self.locations.keys.contains_key(&full) {
-                        self.locations.repeated_keys.entry(full).or_insert(pos);
-                    } else {
-                        self.locations.keys.insert(full, pos);
+                    match self.locations.keys.entry(full) {
+                        Entry::Occupied(first) => {
+                            let key = first.key().clone();
+                            self.locations.repeated_keys.entry(key).or_insert(pos);
+                        }
+                        Entry::Vacant(slot) => {
+                            slot.insert(pos);
+                        }
                     }
                     if let Some(Frame::Map { pending_key, .. }) = self.stack.last_mut() {
                         *pending_key = Some(key);

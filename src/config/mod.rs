@@ -100,20 +100,20 @@ fn error_at(
 }
 
 /// Parses stack-file text. `file` is only used in errors.
-pub fn parse(file: &Path, text: &str) -> Result<StackFile, ConfigError> {
+pub fn parse(file: &Path, text: &str) -> Result<StackFile, Box<ConfigError>> {
     let has_content = text.lines().any(|l| {
         let l = l.trim();
         !l.is_empty() && !l.starts_with('#') && l != "---"
     });
     if !has_content {
-        return Err(error_at(
+        return Err(Box::new(error_at(
             file,
             text,
             Position::START,
             None,
             "the stack file is empty".into(),
             Some("a stack definition with at least `stack`, `stage` and `routes` (see `sockstack schema`)".into()),
-        ));
+        )));
     }
     serde_yaml::from_str::<StackFile>(text).map_err(|e| {
         let mut position = e
@@ -138,7 +138,7 @@ pub fn parse(file: &Path, text: &str) -> Result<StackFile, ConfigError> {
         } else if expected.is_none() && !message.contains(": ") {
             expected = Some("valid YAML".to_string());
         }
-        error_at(file, text, position, None, message, expected)
+        Box::new(error_at(file, text, position, None, message, expected))
     })
 }
 
@@ -202,7 +202,7 @@ pub fn load(file: &Path, handlers: &HandlerSources) -> Result<Model, ConfigError
 
 /// Parses and validates stack-file text into a model.
 pub fn load_str(file: &Path, text: &str, handlers: &HandlerSources) -> Result<Model, ConfigErrors> {
-    let stack = parse(file, text).map_err(|e| ConfigErrors(vec![e]))?;
+    let stack = parse(file, text).map_err(|e| ConfigErrors(vec![*e]))?;
     let problems = validate::validate(&stack, handlers);
     if !problems.is_empty() {
         let locations = Locations::index(text);

@@ -203,8 +203,10 @@ fn routes(file: &StackFile, handlers: &HandlerSources, p: &mut Problems) {
             RouteAccess::Reply => AccessProfile::Reply,
             RouteAccess::Broadcast => AccessProfile::Broadcast,
         });
-        if let (Some(d), Some(builtin)) = (declared, AccessProfile::for_handler(&route.handler)) {
-            if d != builtin {
+        if let (Some(d), Some(builtin)) = (declared, AccessProfile::for_handler(&route.handler))
+            && d != builtin
+        {
+            {
                 p.value(
                     child(&path, "access"),
                     format!(
@@ -217,8 +219,10 @@ fn routes(file: &StackFile, handlers: &HandlerSources, p: &mut Problems) {
             }
         }
         let profile = profile_for(&route.handler, declared);
-        if let Some((other, first)) = profiles.insert(&route.handler, (profile, i)) {
-            if other != profile {
+        if let Some((other, first)) = profiles.insert(&route.handler, (profile, i))
+            && other != profile
+        {
+            {
                 p.value(
                     child(&path, "access"),
                     format!(
@@ -250,8 +254,10 @@ fn routes(file: &StackFile, handlers: &HandlerSources, p: &mut Problems) {
                 format!("handler `{handler}` cannot be named in the template"),
                 "a handler name with letters, other than `api-gateway-account`",
             );
-        } else if let Some(other) = by_name.insert(name.clone(), handler) {
-            if other != handler {
+        } else if let Some(other) = by_name.insert(name.clone(), handler)
+            && other != handler
+        {
+            {
                 p.value(
                     path,
                     format!(
@@ -454,8 +460,10 @@ fn resources(file: &StackFile, p: &mut Problems) {
         ("connections", &file.tables.connections),
         ("profiles", &file.tables.profiles),
     ] {
-        if let Some(existing) = &table.existing {
-            if !is_name(existing, &['_', '-', '.'], 255) || existing.len() < 3 {
+        if let Some(existing) = &table.existing
+            && (!is_name(existing, &['_', '-', '.'], 255) || existing.len() < 3)
+        {
+            {
                 p.value(
                     format!("tables.{name}.existing"),
                     format!("`{existing}` is not a DynamoDB table name"),
