@@ -33,6 +33,7 @@ $(VENV)/.installed: Makefile
 bench:
 	$(CARGO) bench -p sockstack --bench cli
 	$(CARGO) bench -p sockstack --bench synth
+	$(CARGO) bench -p sockstack --bench diff
 
 ## Policy scanners, pinned, in .tools/: checkov in a venv of its own (it pins an old boto3),
 ## cfn-guard with the AWS Control Tower proactive-control rules from npm.

@@ -3,6 +3,8 @@
 
 mod check;
 pub mod color;
+pub mod diff;
+mod graph;
 mod schema;
 mod synth;
 mod validate;
@@ -75,6 +77,12 @@ pub enum Command {
     /// Print the JSON Schema of stack files.
     #[command(long_about = schema::LONG_ABOUT, after_help = schema::EXAMPLES)]
     Schema,
+    /// Show what changes between two versions of templates (files, output folders, or --base REF).
+    #[command(long_about = diff::LONG_ABOUT, after_help = diff::EXAMPLES)]
+    Diff(diff::DiffArgs),
+    /// Draw a stack's architecture (Mermaid or DOT) for PR descriptions and docs.
+    #[command(long_about = graph::LONG_ABOUT, after_help = graph::EXAMPLES)]
+    Graph(graph::GraphArgs),
 }
 
 /// Runs the parsed command line.
@@ -85,6 +93,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Validate(args) => validate::run(args, &paint),
         Command::Check(args) => check::run(args, &paint),
         Command::Schema => schema::run(),
+        Command::Diff(args) => diff::run(args, cli.color),
+        Command::Graph(args) => graph::run(args, &paint),
     };
     ExitCode::from(code)
 }

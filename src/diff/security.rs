@@ -1,0 +1,746 @@
+//! IAM and access changes, reviewed on their own: policy statements added, removed, widened or narrowed;
+//! invoke permissions (principal, source); authorizers and route authorization. Losing the authorizer on
+//! `$connect` (or the `$connect` route itself, which leaves connections unauthenticated) is critical.
+
+use super::rename::Rename;
+use super::value::{self, show_short};
+use super::{Action, ResourceChange};
+use crate::raw::{RawResource, RawTemplate};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+/// How much a change matters for access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Opens the API or the account: e.g. `$connect` no longer authorized.
+    Critical,
+    /// Grants more: actions, resources, principals, sources; a condition or a Deny dropped.
+    Widened,
+    /// Access changed in a way that is neither clearly more nor less (e.g. another authorizer function).
+    Changed,
+    /// Grants less.
+    Narrowed,
+}
+
+impl Severity {
+    /// The label in reports.
+    pub fn label(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::Widened => "widened",
+            Severity::Changed => "changed",
+            Severity::Narrowed => "narrowed",
+        }
+    }
+}
+
+/// One entry of the security section.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SecurityChange {
+    /// How much it matters.
+    pub severity: Severity,
+    /// Logical id (the new one for a renamed resource).
+    pub logical_id: String,
+    /// Resource type.
+    pub type_name: String,
+    /// One line saying what changes.
+    pub summary: String,
+    /// Details, one per line (statement-level changes).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<String>,
+}
+
+/// Properties holding policy documents, per type.
+const POLICY_DOCS: &[(&str, &str)] = &[
+    ("AWS::IAM::Role", "AssumeRolePolicyDocument"),
+    ("AWS::IAM::Policy", "PolicyDocument"),
+    ("AWS::IAM::ManagedPolicy", "PolicyDocument"),
+    ("AWS::S3::BucketPolicy", "PolicyDocument"),
+    ("AWS::SQS::QueuePolicy", "PolicyDocument"),
+    ("AWS::SNS::TopicPolicy", "PolicyDocument"),
+    ("AWS::KMS::Key", "KeyPolicy"),
+    ("AWS::SecretsManager::ResourcePolicy", "ResourcePolicy"),
+    ("AWS::ApiGateway::RestApi", "Policy"),
+];
+
+/// The security section for a comparison whose resource changes are `changes`.
+pub fn analyze(
+    old: &RawTemplate,
+    new: &RawTemplate,
+    changes: &[ResourceChange],
+    renames: &[Rename],
+) -> Vec<SecurityChange> {
+    let mut out = Vec::new();
+    for c in changes {
+        let old_id = match c.action {
+            Action::Rename => c.renamed_from.as_deref(),
+            Action::Create => None,
+            _ => Some(c.logical_id.as_str()),
+        };
+        let o = old_id.and_then(|id| old.resources.get(id));
+        let n = if c.action == Action::Delete {
+            None
+        } else {
+            new.resources.get(&c.logical_id)
+        };
+        resource(&c.logical_id, &c.type_name, o, n, &mut out);
+    }
+    connect_authorization(old, new, renames, &mut out);
+    out.sort_by(|a, b| {
+        a.severity
+            .cmp(&b.severity)
+            .then(a.logical_id.cmp(&b.logical_id))
+    });
+    out
+}
+
+fn resource(
+    id: &str,
+    type_name: &str,
+    o: Option<&RawResource>,
+    n: Option<&RawResource>,
+    out: &mut Vec<SecurityChange>,
+) {
+    let mut push = |severity: Severity, summary: String, details: Vec<String>| {
+        out.push(SecurityChange {
+            severity,
+            logical_id: id.to_owned(),
+            type_name: type_name.to_owned(),
+            summary,
+            details,
+        });
+    };
+    let prop = |r: Option<&RawResource>, key: &str| r.and_then(|r| r.properties.get(key)).cloned();
+    // Policy documents, statement by statement.
+    let mut documents: Vec<(String, Option<Value>, Option<Value>)> = POLICY_DOCS
+        .iter()
+        .filter(|(t, _)| *t == type_name)
+        .map(|(_, p)| (p.to_string(), prop(o, p), prop(n, p)))
+        .collect();
+    if type_name == "AWS::IAM::Role"
+        || type_name == "AWS::IAM::User"
+        || type_name == "AWS::IAM::Group"
+    {
+        let inline = |r: Option<&RawResource>| -> Vec<(String, Value)> {
+            r.and_then(|r| r.properties.get("Policies"))
+                .and_then(Value::as_array)
+                .map(|items| {
+                    items
+                        .iter()
+                        .map(|p| {
+                            let name = p.get("PolicyName").map(value::show).unwrap_or_default();
+                            (
+                                name,
+                                p.get("PolicyDocument").cloned().unwrap_or(Value::Null),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let (a, b) = (inline(o), inline(n));
+        let names: BTreeSet<&String> = a.iter().chain(&b).map(|(k, _)| k).collect();
+        for name in names {
+            let find = |side: &[(String, Value)]| {
+                side.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+            };
+            documents.push((
+                format!("Policies[{}]", name.trim_matches('"')),
+                find(&a),
+                find(&b),
+            ));
+        }
+    }
+    for (label, a, b) in documents {
+        if a == b {
+            continue;
+        }
+        let what = if label == "AssumeRolePolicyDocument" {
+            "trust policy".to_owned()
+        } else {
+            label.clone()
+        };
+        let (severity, details) = compare_documents(a.as_ref(), b.as_ref());
+        if details.is_empty() {
+            continue;
+        }
+        let verb = match (&a, &b) {
+            (None, Some(_)) => "grants",
+            (Some(_), None) => "no longer grants",
+            _ => "changes",
+        };
+        push(severity, format!("{what} {verb}"), details);
+    }
+    // Attached managed policies and boundaries.
+    if matches!(
+        type_name,
+        "AWS::IAM::Role" | "AWS::IAM::User" | "AWS::IAM::Group"
+    ) {
+        let list = |r: Option<&RawResource>| -> BTreeSet<String> {
+            r.and_then(|r| r.properties.get("ManagedPolicyArns"))
+                .and_then(Value::as_array)
+                .map(|items| items.iter().map(value::show).collect())
+                .unwrap_or_default()
+        };
+        let (a, b) = (list(o), list(n));
+        for arn in b.difference(&a) {
+            push(
+                Severity::Widened,
+                format!("attaches managed policy {arn}"),
+                vec![],
+            );
+        }
+        for arn in a.difference(&b) {
+            push(
+                Severity::Narrowed,
+                format!("detaches managed policy {arn}"),
+                vec![],
+            );
+        }
+        let (ba, bb) = (
+            prop(o, "PermissionsBoundary"),
+            prop(n, "PermissionsBoundary"),
+        );
+        if ba != bb && o.is_some() && n.is_some() {
+            let severity = if bb.is_none() {
+                Severity::Widened
+            } else {
+                Severity::Changed
+            };
+            push(
+                severity,
+                format!("permissions boundary {} → {}", opt(&ba), opt(&bb)),
+                vec![],
+            );
+        }
+    }
+    if matches!(type_name, "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy") {
+        for key in ["Roles", "Users", "Groups"] {
+            let list = |r: Option<&RawResource>| -> BTreeSet<String> {
+                r.and_then(|r| r.properties.get(key))
+                    .and_then(Value::as_array)
+                    .map(|items| items.iter().map(value::show).collect())
+                    .unwrap_or_default()
+            };
+            let (a, b) = (list(o), list(n));
+            for x in b.difference(&a) {
+                push(
+                    Severity::Widened,
+                    format!("now applies to {key} {x}"),
+                    vec![],
+                );
+            }
+            for x in a.difference(&b) {
+                push(
+                    Severity::Narrowed,
+                    format!("no longer applies to {key} {x}"),
+                    vec![],
+                );
+            }
+        }
+    }
+    match type_name {
+        "AWS::Lambda::Permission" => permission(o, n, &mut push),
+        "AWS::ApiGatewayV2::Authorizer" => {
+            let keys = [
+                "AuthorizerType",
+                "AuthorizerUri",
+                "IdentitySource",
+                "AuthorizerCredentialsArn",
+                "JwtConfiguration",
+            ];
+            match (o, n) {
+                (None, Some(n)) => push(
+                    Severity::Changed,
+                    "authorizer added".into(),
+                    fields(n, &keys),
+                ),
+                (Some(o), None) => push(
+                    Severity::Changed,
+                    "authorizer removed".into(),
+                    fields(o, &keys),
+                ),
+                (Some(o), Some(n)) => {
+                    let details: Vec<String> = keys
+                        .iter()
+                        .filter(|k| o.properties.get(**k) != n.properties.get(**k))
+                        .map(|k| {
+                            format!("{k}: {}", pair(o.properties.get(*k), n.properties.get(*k)))
+                        })
+                        .collect();
+                    if !details.is_empty() {
+                        push(Severity::Changed, "authorizer changes".into(), details);
+                    }
+                }
+                _ => {}
+            }
+        }
+        "AWS::ApiGatewayV2::Route" => {
+            let (Some(o), Some(n)) = (o, n) else { return };
+            let keys = [
+                "AuthorizationType",
+                "AuthorizerId",
+                "ApiKeyRequired",
+                "AuthorizationScopes",
+            ];
+            let details: Vec<String> = keys
+                .iter()
+                .filter(|k| o.properties.get(**k) != n.properties.get(**k))
+                .map(|k| format!("{k}: {}", pair(o.properties.get(*k), n.properties.get(*k))))
+                .collect();
+            if details.is_empty() {
+                return;
+            }
+            let route = n
+                .properties
+                .get("RouteKey")
+                .map(value::show)
+                .unwrap_or_default();
+            let severity = if authorized(o) && !authorized(n) {
+                Severity::Widened
+            } else if !authorized(o) && authorized(n) {
+                Severity::Narrowed
+            } else {
+                Severity::Changed
+            };
+            push(
+                severity,
+                format!("route {route} authorization changes"),
+                details,
+            );
+        }
+        _ => {}
+    }
+}
+
+fn fields(r: &RawResource, keys: &[&str]) -> Vec<String> {
+    keys.iter()
+        .filter_map(|k| {
+            r.properties
+                .get(*k)
+                .map(|v| format!("{k}: {}", show_short(v, 160)))
+        })
+        .collect()
+}
+
+fn opt(v: &Option<Value>) -> String {
+    v.as_ref()
+        .map_or_else(|| "(none)".to_owned(), |v| show_short(v, 160))
+}
+
+fn pair(a: Option<&Value>, b: Option<&Value>) -> String {
+    match (a, b) {
+        (Some(a), Some(b)) => value::show_pair(a, b, 100),
+        (a, b) => format!("{} → {}", opt(&a.cloned()), opt(&b.cloned())),
+    }
+}
+
+fn authorized(route: &RawResource) -> bool {
+    route
+        .properties
+        .get("AuthorizationType")
+        .and_then(Value::as_str)
+        .is_some_and(|t| t != "NONE")
+}
+
+fn permission(
+    o: Option<&RawResource>,
+    n: Option<&RawResource>,
+    push: &mut impl FnMut(Severity, String, Vec<String>),
+) {
+    let describe = |r: &RawResource| {
+        let get = |k: &str| r.properties.get(k).map(|v| show_short(v, 160));
+        let mut s = format!(
+            "{} may call {} on {}",
+            get("Principal").unwrap_or_else(|| "?".into()),
+            get("Action").unwrap_or_else(|| "?".into()),
+            get("FunctionName").unwrap_or_else(|| "?".into())
+        );
+        match get("SourceArn") {
+            Some(arn) => s.push_str(&format!(" from {arn}")),
+            None => s.push_str(" from any source (no SourceArn)"),
+        }
+        s
+    };
+    match (o, n) {
+        (None, Some(n)) => push(
+            Severity::Widened,
+            "invoke permission added".into(),
+            vec![describe(n)],
+        ),
+        (Some(o), None) => push(
+            Severity::Narrowed,
+            "invoke permission removed".into(),
+            vec![describe(o)],
+        ),
+        (Some(o), Some(n)) => {
+            let keys = [
+                "Principal",
+                "Action",
+                "FunctionName",
+                "SourceArn",
+                "SourceAccount",
+                "PrincipalOrgID",
+                "FunctionUrlAuthType",
+            ];
+            let changed: Vec<&str> = keys
+                .iter()
+                .copied()
+                .filter(|k| o.properties.get(*k) != n.properties.get(*k))
+                .collect();
+            if changed.is_empty() {
+                return;
+            }
+            let wildcards = |r: &RawResource, k: &str| {
+                r.properties
+                    .get(k)
+                    .map(|v| value::show(v).matches('*').count())
+            };
+            let widened =
+                changed
+                    .iter()
+                    .any(|k| match (o.properties.get(*k), n.properties.get(*k)) {
+                        (Some(_), None) => {
+                            matches!(*k, "SourceArn" | "SourceAccount" | "PrincipalOrgID")
+                        }
+                        (Some(_), Some(_)) => wildcards(n, k) > wildcards(o, k),
+                        _ => false,
+                    })
+                    || n.properties.get("Principal").and_then(Value::as_str) == Some("*");
+            let details = changed
+                .iter()
+                .map(|k| format!("{k}: {}", pair(o.properties.get(*k), n.properties.get(*k))))
+                .collect();
+            let severity = if widened {
+                Severity::Widened
+            } else {
+                Severity::Changed
+            };
+            push(severity, "invoke permission changes".into(), details);
+        }
+        _ => {}
+    }
+}
+
+/// `$connect` authorization across the whole template, independent of logical ids: if some `$connect` route
+/// was authorized before and none is after, every client can connect.
+fn connect_authorization(
+    old: &RawTemplate,
+    new: &RawTemplate,
+    renames: &[Rename],
+    out: &mut Vec<SecurityChange>,
+) {
+    let connect = |t: &RawTemplate| -> Vec<(String, bool)> {
+        t.resources
+            .iter()
+            .filter(|(_, r)| {
+                r.type_name == "AWS::ApiGatewayV2::Route"
+                    && r.properties.get("RouteKey").and_then(Value::as_str) == Some("$connect")
+            })
+            .map(|(id, r)| (id.clone(), authorized(r)))
+            .collect()
+    };
+    let (before, after) = (connect(old), connect(new));
+    if !before.iter().any(|(_, a)| *a) || after.iter().any(|(_, a)| *a) {
+        return;
+    }
+    let (id, summary) = match after.first() {
+        Some((id, _)) => (
+            id.clone(),
+            "$connect no longer requires authorization: anyone can open a connection".to_owned(),
+        ),
+        None => {
+            let old_id = &before[0].0;
+            let id = renames
+                .iter()
+                .find(|r| &r.old == old_id)
+                .map_or(old_id.clone(), |r| r.new.clone());
+            (
+                id,
+                "the $connect route is removed, and with it the authorizer: anyone can open a connection".to_owned(),
+            )
+        }
+    };
+    out.push(SecurityChange {
+        severity: Severity::Critical,
+        logical_id: id,
+        type_name: "AWS::ApiGatewayV2::Route".into(),
+        summary,
+        details: vec![],
+    });
+}
+
+/// A policy statement, normalized for comparison.
+#[derive(Debug, Clone, PartialEq)]
+struct Statement {
+    sid: Option<String>,
+    effect: String,
+    action: BTreeSet<String>,
+    not_action: BTreeSet<String>,
+    resource: BTreeSet<String>,
+    not_resource: BTreeSet<String>,
+    principal: BTreeSet<String>,
+    not_principal: BTreeSet<String>,
+    condition: Option<Value>,
+    raw: Value,
+}
+
+fn strings(v: Option<&Value>) -> BTreeSet<String> {
+    match v {
+        None => BTreeSet::new(),
+        Some(Value::String(s)) => [s.clone()].into(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| i.as_str().map_or_else(|| value::show(i), str::to_owned))
+            .collect(),
+        Some(other) => [value::show(other)].into(),
+    }
+}
+
+fn principals(v: Option<&Value>) -> BTreeSet<String> {
+    match v {
+        None => BTreeSet::new(),
+        Some(Value::Object(m)) if !value::is_intrinsic(m) => m
+            .iter()
+            .flat_map(|(kind, ids)| {
+                strings(Some(ids))
+                    .into_iter()
+                    .map(move |id| format!("{kind}:{id}"))
+            })
+            .collect(),
+        other => strings(other),
+    }
+}
+
+impl Statement {
+    fn new(raw: &Value) -> Statement {
+        Statement {
+            sid: raw.get("Sid").and_then(Value::as_str).map(str::to_owned),
+            effect: raw
+                .get("Effect")
+                .and_then(Value::as_str)
+                .unwrap_or("Allow")
+                .to_owned(),
+            action: strings(raw.get("Action")),
+            not_action: strings(raw.get("NotAction")),
+            resource: strings(raw.get("Resource")),
+            not_resource: strings(raw.get("NotResource")),
+            principal: principals(raw.get("Principal")),
+            not_principal: principals(raw.get("NotPrincipal")),
+            condition: raw.get("Condition").cloned(),
+            raw: raw.clone(),
+        }
+    }
+
+    fn describe(&self) -> String {
+        let list = |s: &BTreeSet<String>| s.iter().cloned().collect::<Vec<_>>().join(", ");
+        let mut text = self.effect.clone();
+        if !self.principal.is_empty() {
+            text.push_str(&format!(" {}", list(&self.principal)));
+        }
+        if !self.action.is_empty() {
+            text.push_str(&format!(" {}", list(&self.action)));
+        }
+        if !self.not_action.is_empty() {
+            text.push_str(&format!(" every action except {}", list(&self.not_action)));
+        }
+        if !self.resource.is_empty() {
+            text.push_str(&format!(" on {}", list(&self.resource)));
+        }
+        if !self.not_resource.is_empty() {
+            text.push_str(&format!(
+                " on everything except {}",
+                list(&self.not_resource)
+            ));
+        }
+        if let Some(c) = &self.condition {
+            text.push_str(&format!(" when {}", show_short(c, 160)));
+        }
+        if let Some(sid) = &self.sid {
+            text.push_str(&format!(" ({sid})"));
+        }
+        text
+    }
+}
+
+fn statements(doc: Option<&Value>) -> Vec<Statement> {
+    match doc.and_then(|d| d.get("Statement")) {
+        Some(Value::Array(items)) => items.iter().map(Statement::new).collect(),
+        Some(one @ Value::Object(_)) => vec![Statement::new(one)],
+        _ => Vec::new(),
+    }
+}
+
+fn has_wildcard(set: &BTreeSet<String>) -> bool {
+    set.iter().any(|s| s.contains('*'))
+}
+
+/// Statement-level comparison of two policy documents: the most severe change and one line per change.
+fn compare_documents(a: Option<&Value>, b: Option<&Value>) -> (Severity, Vec<String>) {
+    let (old, new) = (statements(a), statements(b));
+    let raws = |s: &[Statement]| s.iter().map(|s| s.raw.clone()).collect::<Vec<_>>();
+    let (old_raw, new_raw) = (raws(&old), raws(&new));
+    let mut severity = Severity::Narrowed;
+    let mut details = Vec::new();
+    let mut note = |s: Severity, line: String, severity: &mut Severity| {
+        *severity = (*severity).min(s);
+        details.push(line);
+    };
+    for (i, j, _) in value::match_items(&old_raw, &new_raw) {
+        match (i, j) {
+            (None, Some(j)) => {
+                let s = &new[j];
+                let sev = if s.effect == "Deny" {
+                    Severity::Narrowed
+                } else {
+                    Severity::Widened
+                };
+                let wild = if s.effect == "Allow"
+                    && (has_wildcard(&s.action)
+                        || has_wildcard(&s.resource)
+                        || !s.not_action.is_empty())
+                {
+                    " — wildcard"
+                } else {
+                    ""
+                };
+                note(sev, format!("+ {}{wild}", s.describe()), &mut severity);
+            }
+            (Some(i), None) => {
+                let s = &old[i];
+                let sev = if s.effect == "Deny" {
+                    Severity::Widened
+                } else {
+                    Severity::Narrowed
+                };
+                note(sev, format!("- {}", s.describe()), &mut severity);
+            }
+            (Some(i), Some(j)) if old[i] != new[j] => {
+                let (o, n) = (&old[i], &new[j]);
+                let allow = n.effect == "Allow";
+                let grows = if allow {
+                    Severity::Widened
+                } else {
+                    Severity::Narrowed
+                };
+                let shrinks = if allow {
+                    Severity::Narrowed
+                } else {
+                    Severity::Widened
+                };
+                let label = n.sid.clone().map_or_else(
+                    || format!("statement {}", j + 1),
+                    |s| format!("statement {s}"),
+                );
+                if o.effect != n.effect {
+                    let sev = if allow {
+                        Severity::Widened
+                    } else {
+                        Severity::Narrowed
+                    };
+                    note(
+                        sev,
+                        format!("~ {label}: Effect {} → {}", o.effect, n.effect),
+                        &mut severity,
+                    );
+                }
+                for (name, before, after) in [
+                    ("actions", &o.action, &n.action),
+                    ("resources", &o.resource, &n.resource),
+                    ("principals", &o.principal, &n.principal),
+                ] {
+                    let added: Vec<&String> = after.difference(before).collect();
+                    let removed: Vec<&String> = before.difference(after).collect();
+                    let stars = |items: &[&String]| {
+                        items
+                            .iter()
+                            .map(|s| s.matches('*').count())
+                            .max()
+                            .unwrap_or(0)
+                    };
+                    let wider = stars(&added) > stars(&removed);
+                    // One value swapped for another (e.g. a table ARN written differently) is a change, not a
+                    // widening, unless the new one has more wildcards.
+                    let swap = !added.is_empty() && added.len() == removed.len() && !wider;
+                    if !added.is_empty() {
+                        let wild = if wider { " — wildcard" } else { "" };
+                        let list = added
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        let sev = if swap { Severity::Changed } else { grows };
+                        note(
+                            sev,
+                            format!("~ {label}: + {name} {list}{wild}"),
+                            &mut severity,
+                        );
+                    }
+                    if !removed.is_empty() {
+                        let list = removed
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        let sev = if swap { Severity::Changed } else { shrinks };
+                        note(sev, format!("~ {label}: - {name} {list}"), &mut severity);
+                    }
+                }
+                for (name, before, after) in [
+                    ("NotAction", &o.not_action, &n.not_action),
+                    ("NotResource", &o.not_resource, &n.not_resource),
+                    ("NotPrincipal", &o.not_principal, &n.not_principal),
+                ] {
+                    if before != after {
+                        note(
+                            Severity::Changed,
+                            format!("~ {label}: {name} changes"),
+                            &mut severity,
+                        );
+                    }
+                }
+                if o.condition != n.condition {
+                    let (sev, text) = match (&o.condition, &n.condition) {
+                        (Some(_), None) => (grows, "condition removed".to_owned()),
+                        (None, Some(c)) => {
+                            (shrinks, format!("condition added: {}", show_short(c, 160)))
+                        }
+                        (_, c) => (Severity::Changed, format!("condition → {}", opt(c))),
+                    };
+                    note(sev, format!("~ {label}: {text}"), &mut severity);
+                }
+            }
+            _ => {}
+        }
+    }
+    (severity, details)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_widened_statement_names_the_added_actions() {
+        let a = json!({"Statement": [{"Effect": "Allow", "Action": ["dynamodb:GetItem"], "Resource": {"Fn::GetAtt": ["T", "Arn"]}}]});
+        let b = json!({"Statement": [{"Effect": "Allow", "Action": ["dynamodb:GetItem", "dynamodb:*"], "Resource": {"Fn::GetAtt": ["T", "Arn"]}}]});
+        let (severity, details) = compare_documents(Some(&a), Some(&b));
+        assert_eq!(severity, Severity::Widened);
+        assert_eq!(details, ["~ statement 1: + actions dynamodb:* — wildcard"]);
+        let (severity, _) = compare_documents(Some(&b), Some(&a));
+        assert_eq!(severity, Severity::Narrowed);
+    }
+
+    #[test]
+    fn removing_a_deny_widens() {
+        let a = json!({"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}, {"Effect": "Deny", "Action": "s3:*", "Resource": "arn:secret"}]});
+        let b =
+            json!({"Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]});
+        let (severity, details) = compare_documents(Some(&a), Some(&b));
+        assert_eq!(severity, Severity::Widened);
+        assert_eq!(details, ["- Deny s3:* on arn:secret"]);
+    }
+}
