@@ -189,6 +189,16 @@ impl RawTemplate {
         RawTemplate::parse(&text).map_err(|e| e.in_file(path))
     }
 
+    /// The resources of one type, by logical id.
+    pub fn resources_of_type<'t>(
+        &'t self,
+        type_name: &'t str,
+    ) -> impl Iterator<Item = (&'t String, &'t RawResource)> {
+        self.resources
+            .iter()
+            .filter(move |(_, r)| r.type_name == type_name)
+    }
+
     /// Resource type names, with how many resources of each.
     pub fn type_counts(&self) -> BTreeMap<&str, usize> {
         let mut counts = BTreeMap::new();

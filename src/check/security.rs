@@ -1,7 +1,8 @@
 //! Security rules for serverless WebSocket stacks that generic scanners miss.
 
+use super::websocket::is_websocket_api;
 use super::{Finding, Severity};
-use crate::raw::{RawResource, RawTemplate};
+use crate::raw::RawTemplate;
 use serde_json::Value;
 
 /// The service principal of Lambda execution roles.
@@ -53,15 +54,6 @@ fn items(value: Option<&Value>) -> Vec<&Value> {
     }
 }
 
-fn of_type<'t>(
-    t: &'t RawTemplate,
-    type_name: &'t str,
-) -> impl Iterator<Item = (&'t String, &'t RawResource)> {
-    t.resources
-        .iter()
-        .filter(move |(_, r)| r.type_name == type_name)
-}
-
 /// Every statement of every inline policy of a role, and of standalone policies.
 fn policy_statements(t: &RawTemplate) -> Vec<(&String, &Value)> {
     let mut out = Vec::new();
@@ -89,7 +81,7 @@ fn policy_statements(t: &RawTemplate) -> Vec<(&String, &Value)> {
 
 /// Roles that Lambda functions run as, by logical id.
 fn execution_roles(t: &RawTemplate) -> Vec<&str> {
-    of_type(t, "AWS::Lambda::Function")
+    t.resources_of_type("AWS::Lambda::Function")
         .filter_map(|(_, f)| {
             let role = f.properties.get("Role")?;
             role.get("Fn::GetAtt")
@@ -111,16 +103,8 @@ pub fn check(t: &RawTemplate) -> Vec<Finding> {
 }
 
 fn connect_authorizer(t: &RawTemplate, out: &mut Vec<Finding>) {
-    for (id, route) in of_type(t, "AWS::ApiGatewayV2::Route") {
-        let api = route
-            .properties
-            .get("ApiId")
-            .and_then(|v| v.get("Ref"))
-            .and_then(Value::as_str);
-        let websocket = api.and_then(|a| t.resources.get(a)).is_some_and(|a| {
-            a.properties.get("ProtocolType").and_then(Value::as_str) == Some("WEBSOCKET")
-        });
-        if !websocket
+    for (id, route) in t.resources_of_type("AWS::ApiGatewayV2::Route") {
+        if !is_websocket_api(t, route.properties.get("ApiId"))
             || route.properties.get("RouteKey").and_then(Value::as_str) != Some("$connect")
         {
             continue;
@@ -156,7 +140,7 @@ fn connect_authorizer(t: &RawTemplate, out: &mut Vec<Finding>) {
 }
 
 fn permissions(t: &RawTemplate, out: &mut Vec<Finding>) {
-    for (id, p) in of_type(t, "AWS::Lambda::Permission") {
+    for (id, p) in t.resources_of_type("AWS::Lambda::Permission") {
         if p.properties.get("Principal").and_then(Value::as_str) == Some("*") {
             out.push(Finding::new(
                 Severity::Error,
@@ -263,7 +247,7 @@ fn manage_connections_scoped(arn: &str) -> bool {
 }
 
 fn tables(t: &RawTemplate, out: &mut Vec<Finding>) {
-    for (id, table) in of_type(t, "AWS::DynamoDB::Table") {
+    for (id, table) in t.resources_of_type("AWS::DynamoDB::Table") {
         let pitr = table
             .properties
             .get("PointInTimeRecoverySpecification")

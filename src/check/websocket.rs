@@ -1,7 +1,7 @@
 //! Rules for API Gateway WebSocket APIs that generic linters miss.
 
 use super::{Finding, Severity};
-use crate::raw::{RawResource, RawTemplate};
+use crate::raw::RawTemplate;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -50,7 +50,8 @@ fn ref_target(value: Option<&Value>) -> Option<&str> {
     value?.as_object()?.get("Ref")?.as_str()
 }
 
-fn is_websocket_api(t: &RawTemplate, api_id: Option<&Value>) -> bool {
+/// Whether `api_id` is a `Ref` to a WebSocket API of the template.
+pub(crate) fn is_websocket_api(t: &RawTemplate, api_id: Option<&Value>) -> bool {
     ref_target(api_id)
         .and_then(|id| t.resources.get(id))
         .is_some_and(|api| {
@@ -59,21 +60,12 @@ fn is_websocket_api(t: &RawTemplate, api_id: Option<&Value>) -> bool {
         })
 }
 
-fn resources_of<'t>(
-    t: &'t RawTemplate,
-    type_name: &'t str,
-) -> impl Iterator<Item = (&'t String, &'t RawResource)> {
-    t.resources
-        .iter()
-        .filter(move |(_, r)| r.type_name == type_name)
-}
-
 /// Checks routes and authorizers that belong to WebSocket APIs of the template.
 pub fn check(t: &RawTemplate) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut keys_per_api: BTreeMap<&str, BTreeMap<&str, &str>> = BTreeMap::new();
     let mut routes_per_api: BTreeMap<&str, usize> = BTreeMap::new();
-    for (id, route) in resources_of(t, "AWS::ApiGatewayV2::Route") {
+    for (id, route) in t.resources_of_type("AWS::ApiGatewayV2::Route") {
         let api = route.properties.get("ApiId");
         if !is_websocket_api(t, api) {
             continue;
@@ -125,7 +117,7 @@ pub fn check(t: &RawTemplate) -> Vec<Finding> {
             ));
         }
     }
-    for (id, authorizer) in resources_of(t, "AWS::ApiGatewayV2::Authorizer") {
+    for (id, authorizer) in t.resources_of_type("AWS::ApiGatewayV2::Authorizer") {
         if !is_websocket_api(t, authorizer.properties.get("ApiId")) {
             continue;
         }
