@@ -75,10 +75,12 @@ const CONNECT: Access = Access {
 
 const DISCONNECT: Access = Access {
     grants: &[
+        // Disconnect replaces the row with a short-lived tombstone (a PutItem, not a
+        // DeleteItem), so a repeated or late `$connect` cannot resurrect the connection.
         Grant {
             table: Table::Connections,
             index: None,
-            actions: &["dynamodb:DeleteItem"],
+            actions: &["dynamodb:PutItem"],
         },
         Grant {
             table: Table::Profiles,
@@ -206,6 +208,11 @@ pub mod handlers {
     pub const DEFAULT: &str = "default";
     /// The `vote` route.
     pub const VOTE: &str = "vote";
+    /// A command-line tool that pushes messages from outside AWS; not a Lambda function.
+    pub const NOTIFY: &str = "notify";
+    /// Binaries of the handlers member that are tools, not Lambda functions:
+    /// no function, role or bundle is made for them.
+    pub const TOOLS: &[&str] = &[NOTIFY];
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The command line: argument parsing and one small function per command.
 //! This is the only module that touches the process (arguments, files, exit codes, colour).
 
+pub mod bundle;
 mod check;
 pub mod color;
 pub mod diff;
@@ -83,12 +84,16 @@ pub enum Command {
     /// Draw a stack's architecture (Mermaid or DOT) for PR descriptions and docs.
     #[command(long_about = graph::LONG_ABOUT, after_help = graph::EXAMPLES)]
     Graph(graph::GraphArgs),
+    /// Build every handler for Lambda and zip it reproducibly under out/assets/.
+    #[command(long_about = bundle::LONG_ABOUT, after_help = bundle::EXAMPLES)]
+    Bundle(bundle::BundleArgs),
 }
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> ExitCode {
     let paint = color::Paint::for_stderr(cli.color);
     let code = match &cli.command {
+        Command::Bundle(args) => return bundle::run(args),
         Command::Synth(args) => synth::run(args, &paint),
         Command::Validate(args) => validate::run(args, &paint),
         Command::Check(args) => check::run(args, &paint),
