@@ -9,6 +9,7 @@ pub mod cfn;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod deploy;
 pub mod diff;
 pub mod emit;
 pub mod graph;

@@ -4,8 +4,11 @@
 pub mod bundle;
 mod check;
 pub mod color;
+mod deploy;
+mod destroy;
 pub mod diff;
 mod graph;
+mod outputs;
 mod schema;
 mod synth;
 mod validate;
@@ -87,6 +90,15 @@ pub enum Command {
     /// Build every handler for Lambda and zip it reproducibly under out/assets/.
     #[command(long_about = bundle::LONG_ABOUT, after_help = bundle::EXAMPLES)]
     Bundle(bundle::BundleArgs),
+    /// Deploy one stack to AWS: synth, bundles, upload, `aws cloudformation deploy`, outputs.
+    #[command(long_about = deploy::LONG_ABOUT, after_help = deploy::EXAMPLES)]
+    Deploy(deploy::DeployArgs),
+    /// Print a deployed stack's outputs (WebSocket URL, callback URL, tables).
+    #[command(long_about = outputs::LONG_ABOUT, after_help = outputs::EXAMPLES)]
+    Outputs(outputs::OutputsArgs),
+    /// Delete a deployed stack after confirmation; list what it retained.
+    #[command(long_about = destroy::LONG_ABOUT, after_help = destroy::EXAMPLES)]
+    Destroy(destroy::DestroyArgs),
 }
 
 /// Runs the parsed command line.
@@ -100,6 +112,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Schema => schema::run(),
         Command::Diff(args) => diff::run(args, cli.color),
         Command::Graph(args) => graph::run(args, &paint),
+        Command::Deploy(args) => deploy::run(args, &paint),
+        Command::Outputs(args) => outputs::run(args, &color::Paint::for_stdout(cli.color)),
+        Command::Destroy(args) => destroy::run(args, &paint),
     };
     ExitCode::from(code)
 }

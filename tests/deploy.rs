@@ -1,0 +1,1420 @@
+//! `sockstack deploy`, `outputs` and `destroy` end to end, against `moto_server`
+//! (a local AWS emulator) on 127.0.0.1, through the real AWS CLI.
+//!
+//! Every AWS client the CLI creates is pointed at moto with `AWS_ENDPOINT_URL`
+//! (`--endpoint-url` on `cloudformation deploy` would not reach its S3 calls),
+//! with fake credentials and a fixed region. `MOTO_ENDPOINT` (set by
+//! `scripts/with-moto`, as `make test` does) is used when set; otherwise each
+//! test starts its own moto_server on a free port and stops it at the end. A
+//! missing moto_server or aws fails the test with the fix (`make tools`): these
+//! tests never skip.
+//!
+//! What moto cannot show, said plainly:
+//! - moto never runs the functions' code. The zips deployed here are small
+//!   stand-ins named by the real bundle keys, each holding a `bootstrap`; building
+//!   the real release bundles would take many minutes on CI. What is checked is
+//!   that each function got *its* zip (same size and SHA-256).
+//! - moto's CloudFormation silently skips every `AWS::ApiGatewayV2::*` resource
+//!   (the API, routes, integrations, authorizer, deployment, stage); references
+//!   to them stay unresolved (`${WebSocketApi}`, `None`). The WebSocket wiring is
+//!   therefore checked on the template CloudFormation received (`get-template`).
+//! - moto loses the outputs of stacks deployed through change sets (what
+//!   `aws cloudformation deploy` does), and could not compute ours anyway (they
+//!   name the skipped API). `outputs` is exercised on a stack made with
+//!   `create-stack`, where moto keeps outputs.
+//! - moto ignores a function's `Architectures` (it reports x86_64), so the
+//!   architecture is not checked against it.
+//! - moto records no per-resource failure events: a stack it fails to create
+//!   stays CREATE_IN_PROGRESS with no reason. How a CloudFormation failure is
+//!   reported is shown with a stand-in `aws` that answers like real
+//!   CloudFormation does after a failed update.
+
+mod common;
+
+use common::{handlers, root, tool};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use sockstack::emit::Format;
+use sockstack::pipeline::{self, Synthesized};
+use sockstack::sources::HandlerSources;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::Ordering;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+const REGION: &str = "eu-west-1";
+const ACCOUNT: &str = "123456789012";
+
+// ---------------------------------------------------------------- moto
+
+/// The moto endpoint: `MOTO_ENDPOINT` when set, else one moto_server started
+/// for this test binary on a free port, shared by its tests and killed when the
+/// binary exits.
+struct Moto {
+    endpoint: String,
+}
+
+/// The moto_server this binary started, if it did.
+static MOTO_CHILD: Mutex<Option<Child>> = Mutex::new(None);
+
+extern "C" fn stop_moto() {
+    let child = MOTO_CHILD.lock().ok().and_then(|mut c| c.take());
+    if let Some(mut child) = child {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+impl Moto {
+    fn start() -> &'static Moto {
+        static MOTO: OnceLock<Moto> = OnceLock::new();
+        MOTO.get_or_init(|| match std::env::var("MOTO_ENDPOINT") {
+            Ok(endpoint) if !endpoint.is_empty() => Moto { endpoint },
+            _ => Moto {
+                endpoint: Moto::spawn(),
+            },
+        })
+    }
+
+    fn spawn() -> String {
+        let server = tool("moto_server");
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log = std::env::temp_dir().join(format!("sockstack-moto-{port}.log"));
+        let child = Command::new(&server)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(fs::File::create(&log).unwrap())
+            .stderr(fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}; run `make tools`", server.display()));
+        *MOTO_CHILD.lock().unwrap() = Some(child);
+        // SAFETY: registers a plain `extern "C"` function, once.
+        unsafe {
+            libc::atexit(stop_moto);
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            let exited = MOTO_CHILD
+                .lock()
+                .unwrap()
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten());
+            if let Some(status) = exited {
+                panic!(
+                    "moto_server exited ({status}):\n{}",
+                    fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "moto_server did not start in 60 s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = fs::remove_file(&log);
+        format!("http://127.0.0.1:{port}")
+    }
+
+    /// The environment that points the AWS CLI (every client it creates) at moto.
+    fn env(&self) -> Vec<(String, String)> {
+        let aws_dir = tool("aws").parent().unwrap().to_path_buf();
+        let mut paths = vec![aws_dir];
+        paths.extend(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        ));
+        let path = std::env::join_paths(paths).unwrap();
+        [
+            ("AWS_ENDPOINT_URL", self.endpoint.as_str()),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_SESSION_TOKEN", "testing"),
+            ("AWS_DEFAULT_REGION", REGION),
+            ("AWS_REGION", REGION),
+            ("AWS_CONFIG_FILE", "/dev/null"),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+            ("PATH", path.to_str().unwrap()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    }
+
+    /// Runs `aws ARGS --output json` against moto and parses what it prints.
+    fn aws(&self, args: &[&str]) -> Value {
+        match self.try_aws(args) {
+            Ok(v) => v,
+            Err(e) => panic!("aws {} failed: {e}", args.join(" ")),
+        }
+    }
+
+    fn try_aws(&self, args: &[&str]) -> Result<Value, String> {
+        let out = Command::new(tool("aws"))
+            .args(args)
+            .args(["--output", "json"])
+            .envs(self.env())
+            .env_remove("AWS_PROFILE")
+            .output()
+            .unwrap();
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        Ok(if text.trim().is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap()
+        })
+    }
+
+    /// `sockstack` run in `dir`, its AWS CLI pointed at moto.
+    fn sockstack(&self, dir: &Path) -> assert_cmd::Command {
+        let mut cmd = common::sockstack(dir);
+        cmd.envs(self.env()).env_remove("AWS_PROFILE");
+        cmd
+    }
+}
+
+/// A name no other test (or earlier run on a shared moto) uses.
+fn unique(prefix: &str) -> String {
+    use std::sync::atomic::AtomicU32;
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "{prefix}-{}-{}-{nanos}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+// ---------------------------------------------------------------- project
+
+/// A project folder: the repository's stack files (stack names made unique),
+/// deployed with the real handlers member.
+struct Project {
+    dir: tempfile::TempDir,
+}
+
+impl Project {
+    fn new() -> Project {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("stacks")).unwrap();
+        Project { dir }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Copies stacks/<name>.yaml, renaming the stack to `stack_name`, with `edit` applied.
+    fn stack(&self, name: &str, stack_name: &str, edit: impl Fn(String) -> String) -> PathBuf {
+        let text = fs::read_to_string(root().join(format!("stacks/{name}.yaml"))).unwrap();
+        let original = text
+            .lines()
+            .find(|l| l.starts_with("stack:"))
+            .unwrap()
+            .to_string();
+        let text = edit(text.replacen(&original, &format!("stack: {stack_name}"), 1));
+        let path = self.path().join(format!("stacks/{name}.yaml"));
+        fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn synthesize(&self, name: &str) -> Synthesized {
+        let sources = HandlerSources::open(&handlers()).unwrap();
+        pipeline::synthesize(
+            &self.path().join(format!("stacks/{name}.yaml")),
+            &sources,
+            Format::Yaml,
+        )
+        .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Stand-in bundles for `stack`: one zip per function, named by its real
+    /// bundle key, holding a `bootstrap` (moto never runs it). Returns key → bytes.
+    fn bundles(&self, stack: &Synthesized) -> BTreeMap<String, Vec<u8>> {
+        let dir = self.path().join("bundles");
+        fs::create_dir_all(&dir).unwrap();
+        let mut zips = BTreeMap::new();
+        for f in &stack.model.functions {
+            let script = format!(
+                "#!/bin/sh\n# stand-in for handler {}: moto never runs it\n",
+                f.handler
+            );
+            let zip = sockstack::bundle::zip_bootstrap(script.as_bytes()).unwrap();
+            fs::write(dir.join(&f.bundle_key), &zip).unwrap();
+            zips.insert(f.bundle_key.clone(), zip);
+        }
+        zips
+    }
+}
+
+fn stdout(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn deploy(moto: &Moto, project: &Project, stack: &str, bucket: &str) -> std::process::Output {
+    let out = moto
+        .sockstack(project.path())
+        .args(["deploy", stack, "--bucket", bucket, "--bundles", "bundles"])
+        .args(["--handlers", handlers().to_str().unwrap()])
+        .args(["--region", REGION])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "deploy {stack} failed:\n{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    out
+}
+
+fn create_bucket(moto: &Moto) -> String {
+    let bucket = unique("artifacts").to_lowercase();
+    let bucket = bucket[..bucket.len().min(63)].to_string();
+    moto.aws(&[
+        "s3api",
+        "create-bucket",
+        "--bucket",
+        &bucket,
+        "--create-bucket-configuration",
+        &format!("LocationConstraint={REGION}"),
+    ]);
+    bucket
+}
+
+// ---------------------------------------------------------------- template helpers
+
+fn resources<'a>(t: &'a Value, type_name: &str) -> Vec<(&'a String, &'a Value)> {
+    t["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"] == type_name)
+        .collect()
+}
+
+/// Logical ids an expression refers to (`Ref`, `Fn::GetAtt`, `${X}` / `${X.Attr}` in `Fn::Sub`).
+fn referenced(v: &Value, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(m) => {
+            if let Some(Value::String(r)) = m.get("Ref") {
+                out.insert(r.clone());
+            }
+            if let Some(Value::Array(a)) = m.get("Fn::GetAtt") {
+                out.insert(a[0].as_str().unwrap().to_string());
+            }
+            if let Some(Value::String(s)) = m.get("Fn::Sub") {
+                for piece in s.split("${").skip(1) {
+                    let name = piece.split('}').next().unwrap();
+                    out.insert(name.split('.').next().unwrap().to_string());
+                }
+            }
+            m.values().for_each(|x| referenced(x, out));
+        }
+        Value::Array(a) => a.iter().for_each(|x| referenced(x, out)),
+        _ => {}
+    }
+}
+
+/// What moto makes of an expression: `Ref`s to resources it created become
+/// their physical ids, pseudo parameters their values, references to the
+/// ApiGatewayV2 resources it skipped stay unresolved (`${X}` in a `Fn::Sub`).
+fn moto_value(v: &Value, physical: &BTreeMap<String, String>) -> String {
+    if let Some(s) = v.as_str() {
+        return s.to_string();
+    }
+    if let Some(r) = v["Ref"].as_str() {
+        return physical
+            .get(r)
+            .unwrap_or_else(|| panic!("no physical id for {r}"))
+            .clone();
+    }
+    if let Some(s) = v["Fn::Sub"].as_str() {
+        let mut text = s.to_string();
+        for (k, val) in [
+            ("AWS::Region", REGION),
+            ("AWS::AccountId", ACCOUNT),
+            ("AWS::Partition", "aws"),
+            ("AWS::URLSuffix", "amazonaws.com"),
+        ] {
+            text = text.replace(&format!("${{{k}}}"), val);
+        }
+        for (logical, id) in physical {
+            text = text.replace(&format!("${{{logical}}}"), id);
+        }
+        return text;
+    }
+    panic!("no moto value for {v}")
+}
+
+/// moto returns an inline policy as Python's repr of a dict (and a YAML
+/// `Version: 2012-10-17` as `datetime.date(2012, 10, 17)`); real IAM returns JSON.
+fn policy_document(v: &Value) -> Value {
+    if v.is_object() {
+        return v.clone();
+    }
+    let text = v.as_str().unwrap();
+    if let Ok(parsed) = serde_json::from_str(text) {
+        return parsed;
+    }
+    let mut fixed = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("datetime.date(") {
+        fixed.push_str(&rest[..i]);
+        let after = &rest[i + "datetime.date(".len()..];
+        let end = after.find(')').unwrap();
+        let parts: Vec<u32> = after[..end]
+            .split(',')
+            .map(|p| p.trim().parse().unwrap())
+            .collect();
+        fixed.push_str(&format!(
+            "'{:04}-{:02}-{:02}'",
+            parts[0], parts[1], parts[2]
+        ));
+        rest = &after[end + 1..];
+    }
+    fixed.push_str(rest);
+    let json = fixed
+        .replace('\'', "\"")
+        .replace(": True", ": true")
+        .replace(": False", ": false")
+        .replace(": None", ": null");
+    serde_json::from_str(&json).unwrap_or_else(|e| panic!("cannot read policy {text}: {e}"))
+}
+
+fn as_list(v: &Value) -> Vec<Value> {
+    match v {
+        Value::Array(a) => a.clone(),
+        Value::Null => Vec::new(),
+        other => vec![other.clone()],
+    }
+}
+
+/// One `/`-separated segment of the resource part of a permission's SourceArn.
+#[derive(Debug, Clone, PartialEq)]
+enum Segment {
+    /// Written as is (`dev`, `$connect`, `authorizers`).
+    Literal(String),
+    /// A reference to a resource (`WebSocketApi`, `Authorizer`).
+    Ref(String),
+}
+
+/// The segments after the account in a SourceArn written as `Fn::Sub`
+/// (`…:${AWS::AccountId}:${WebSocketApi}/dev/$connect`) or as `Fn::Join`
+/// (`[…, {Fn::Join: [/, [{Ref: WebSocketApi}, dev, $connect]]}]`).
+fn source_arn_tail(v: &Value) -> Vec<Segment> {
+    if let Some(sub) = v["Fn::Sub"].as_str() {
+        let resource = sub.rsplit("}:").next().unwrap();
+        return resource
+            .split('/')
+            .map(
+                |seg| match seg.strip_prefix("${").and_then(|r| r.strip_suffix('}')) {
+                    Some(name) => Segment::Ref(name.to_string()),
+                    None => Segment::Literal(seg.to_string()),
+                },
+            )
+            .collect();
+    }
+    let inner = as_list(&v["Fn::Join"][1])
+        .last()
+        .cloned()
+        .unwrap_or_else(|| panic!("unexpected SourceArn {v}"));
+    as_list(&inner["Fn::Join"][1])
+        .iter()
+        .map(|part| match (part.as_str(), part["Ref"].as_str()) {
+            (Some(lit), _) => Segment::Literal(lit.to_string()),
+            (None, Some(r)) => Segment::Ref(r.to_string()),
+            _ => panic!("unexpected SourceArn part {part}"),
+        })
+        .collect()
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// The stack's resources, logical id → physical id (moto lists the skipped
+/// ApiGatewayV2 resources with no ids at all; they are left out).
+fn physical_ids(moto: &Moto, stack_name: &str) -> BTreeMap<String, String> {
+    let v = moto.aws(&[
+        "cloudformation",
+        "list-stack-resources",
+        "--stack-name",
+        stack_name,
+    ]);
+    v["StackResourceSummaries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| {
+            Some((
+                r["LogicalResourceId"].as_str()?.to_string(),
+                r["PhysicalResourceId"].as_str()?.to_string(),
+            ))
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------- service checks
+
+fn check_tables(moto: &Moto, t: &Value, physical: &BTreeMap<String, String>) {
+    let tables = resources(t, "AWS::DynamoDB::Table");
+    assert_eq!(tables.len(), 2, "dev creates both tables");
+    for (id, r) in tables {
+        let p = &r["Properties"];
+        let name = &physical[id];
+        let d = &moto.aws(&["dynamodb", "describe-table", "--table-name", name])["Table"];
+        assert_eq!(d["KeySchema"], p["KeySchema"], "{id}: key schema");
+        let defs =
+            |v: &Value| -> BTreeSet<String> { as_list(v).iter().map(|a| a.to_string()).collect() };
+        assert_eq!(
+            defs(&d["AttributeDefinitions"]),
+            defs(&p["AttributeDefinitions"]),
+            "{id}: attribute definitions"
+        );
+        assert_eq!(
+            d["BillingModeSummary"]["BillingMode"], p["BillingMode"],
+            "{id}: billing mode"
+        );
+        assert_eq!(p["BillingMode"], "PAY_PER_REQUEST");
+        let indexes = |list: &Value| -> BTreeMap<String, (Value, Value)> {
+            as_list(list)
+                .iter()
+                .map(|i| {
+                    (
+                        i["IndexName"].as_str().unwrap().to_string(),
+                        (i["KeySchema"].clone(), i["Projection"].clone()),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(
+            indexes(&d["GlobalSecondaryIndexes"]),
+            indexes(&p["GlobalSecondaryIndexes"]),
+            "{id}: global secondary indexes"
+        );
+        if id == "ConnectionsTable" {
+            assert!(
+                indexes(&d["GlobalSecondaryIndexes"]).contains_key("ByTeam"),
+                "the connections table has the team index"
+            );
+        }
+    }
+}
+
+fn check_roles(moto: &Moto, t: &Value, physical: &BTreeMap<String, String>) {
+    let roles = resources(t, "AWS::IAM::Role");
+    assert!(!roles.is_empty());
+    for (id, r) in roles {
+        let p = &r["Properties"];
+        let name = &physical[id];
+        let role = &moto.aws(&["iam", "get-role", "--role-name", name])["Role"];
+        let trust = policy_document(&role["AssumeRolePolicyDocument"]);
+        assert_eq!(
+            trust["Statement"][0]["Principal"],
+            p["AssumeRolePolicyDocument"]["Statement"][0]["Principal"],
+            "{id}: trust policy"
+        );
+        let listed: BTreeSet<String> =
+            as_list(&moto.aws(&["iam", "list-role-policies", "--role-name", name])["PolicyNames"])
+                .iter()
+                .map(|x| x.as_str().unwrap().to_string())
+                .collect();
+        let expected: BTreeSet<String> = as_list(&p["Policies"])
+            .iter()
+            .map(|x| x["PolicyName"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(listed, expected, "{id}: inline policies");
+        // Each inline policy, through the API that reads one.
+        for policy in as_list(&p["Policies"]) {
+            let policy_name = policy["PolicyName"].as_str().unwrap();
+            let got = moto.aws(&[
+                "iam",
+                "get-role-policy",
+                "--role-name",
+                name,
+                "--policy-name",
+                policy_name,
+            ]);
+            let doc = policy_document(&got["PolicyDocument"]);
+            let want = as_list(&policy["PolicyDocument"]["Statement"]);
+            let have = as_list(&doc["Statement"]);
+            assert_eq!(have.len(), want.len(), "{id}/{policy_name}: statements");
+            for (w, h) in want.iter().zip(&have) {
+                assert_eq!(h["Sid"], w["Sid"], "{id}/{policy_name}");
+                assert_eq!(h["Effect"], w["Effect"], "{id}/{policy_name}");
+                assert_eq!(
+                    as_list(&h["Action"]),
+                    as_list(&w["Action"]),
+                    "{id}/{policy_name} {}: actions",
+                    w["Sid"]
+                );
+                let wr = as_list(&w["Resource"]);
+                let hr = as_list(&h["Resource"]);
+                assert_eq!(hr.len(), wr.len(), "{id}/{policy_name}: resources");
+                for (we, he) in wr.iter().zip(&hr) {
+                    let he = he.as_str().unwrap();
+                    // Each resource names the physical resources the template refers to.
+                    let mut refs = BTreeSet::new();
+                    referenced(we, &mut refs);
+                    for logical in refs.iter().filter(|r| !r.starts_with("AWS::")) {
+                        if let Some(phys) = physical.get(logical) {
+                            assert!(
+                                he.contains(phys.as_str()),
+                                "{id}/{policy_name}: {he} should name {logical} ({phys})"
+                            );
+                        }
+                    }
+                    assert!(he.starts_with("arn:aws:"), "{id}: {he}");
+                }
+            }
+        }
+    }
+}
+
+fn check_functions(
+    moto: &Moto,
+    t: &Value,
+    physical: &BTreeMap<String, String>,
+    zips: &BTreeMap<String, Vec<u8>>,
+) {
+    let functions = resources(t, "AWS::Lambda::Function");
+    assert_eq!(functions.len(), zips.len(), "one zip per function");
+    for (id, r) in functions {
+        let p = &r["Properties"];
+        let name = &physical[id];
+        let got = moto.aws(&["lambda", "get-function", "--function-name", name]);
+        let c = &got["Configuration"];
+        assert_eq!(c["Runtime"], "provided.al2023", "{id}");
+        assert_eq!(c["Handler"], "bootstrap", "{id}");
+        assert_eq!(c["MemorySize"], p["MemorySize"], "{id}: memory");
+        assert_eq!(c["Timeout"], p["Timeout"], "{id}: timeout");
+        let role = &physical[p["Role"]["Fn::GetAtt"][0].as_str().unwrap()];
+        assert!(
+            c["Role"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("role/{role}")),
+            "{id}: runs as its own role {role}, got {}",
+            c["Role"]
+        );
+        // The uploaded code is this function's zip.
+        let key = p["Code"]["S3Key"].as_str().unwrap();
+        let zip = &zips[key];
+        assert_eq!(c["CodeSize"], zip.len() as u64, "{id}: code size of {key}");
+        assert_eq!(
+            c["CodeSha256"].as_str().unwrap(),
+            base64(&Sha256::digest(zip)),
+            "{id}: code is {key}"
+        );
+        assert!(
+            got["Code"]["Location"].as_str().unwrap().ends_with(key),
+            "{id}: {}",
+            got["Code"]["Location"]
+        );
+        // Its environment, resolved as moto resolves it.
+        let want: BTreeMap<String, String> = p["Environment"]["Variables"]
+            .as_object()
+            .map(|vars| {
+                vars.iter()
+                    .map(|(k, v)| (k.clone(), moto_value(v, physical)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let have: BTreeMap<String, String> = c["Environment"]["Variables"]
+            .as_object()
+            .map(|vars| {
+                vars.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(have, want, "{id}: environment");
+    }
+}
+
+fn check_permissions(moto: &Moto, t: &Value, physical: &BTreeMap<String, String>) {
+    let permissions = resources(t, "AWS::Lambda::Permission");
+    assert!(!permissions.is_empty());
+    let mut statements_by_function: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+    for (_, r) in &permissions {
+        let function = r["Properties"]["FunctionName"]["Fn::GetAtt"][0]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let name = physical[&function].clone();
+        statements_by_function.entry(function).or_insert_with(|| {
+            let got = moto.aws(&["lambda", "get-policy", "--function-name", &name]);
+            let policy: Value = serde_json::from_str(got["Policy"].as_str().unwrap()).unwrap();
+            as_list(&policy["Statement"])
+        });
+    }
+    for (id, r) in &permissions {
+        let p = &r["Properties"];
+        let function = p["FunctionName"]["Fn::GetAtt"][0].as_str().unwrap();
+        // The tail of the SourceArn: `{api}/{stage}/{route}` or `{api}/authorizers/{id}`;
+        // moto leaves references to the resources it skipped unresolved: any segment.
+        let tail = source_arn_tail(&p["SourceArn"]);
+        let matches = |s: &Value| {
+            let arn = s["Condition"]["ArnLike"]["AWS:SourceArn"]
+                .as_str()
+                .unwrap_or_default();
+            let segments: Vec<&str> = arn.rsplit(':').next().unwrap().split('/').collect();
+            s["Action"] == p["Action"]
+                && s["Principal"]["Service"] == p["Principal"]
+                && arn.starts_with(&format!("arn:aws:execute-api:{REGION}:{ACCOUNT}:"))
+                && segments.len() == tail.len()
+                && segments.iter().zip(&tail).all(|(seg, want)| match want {
+                    Segment::Literal(w) => w == seg,
+                    Segment::Ref(_) => true,
+                })
+        };
+        assert!(
+            statements_by_function[function].iter().any(matches),
+            "{id}: no statement on {function} allows {} from {tail:?}: {:#?}",
+            p["Principal"],
+            statements_by_function[function]
+        );
+    }
+    let total: usize = statements_by_function.values().map(Vec::len).sum();
+    assert_eq!(total, permissions.len(), "one statement per permission");
+}
+
+/// The WebSocket wiring, from the template CloudFormation received (moto skips
+/// every `AWS::ApiGatewayV2::*` resource, so there is nothing to ask it).
+fn check_wiring(t: &Value, stage: &str) {
+    let api = "WebSocketApi";
+    assert_eq!(t["Resources"][api]["Type"], "AWS::ApiGatewayV2::Api");
+    assert_eq!(
+        t["Resources"][api]["Properties"]["ProtocolType"],
+        "WEBSOCKET"
+    );
+    let functions: BTreeSet<&String> = resources(t, "AWS::Lambda::Function")
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
+    let integrations: BTreeMap<&String, &Value> = resources(t, "AWS::ApiGatewayV2::Integration")
+        .into_iter()
+        .collect();
+    let invoked = |uri: &Value| -> String {
+        let sub = uri["Fn::Sub"].as_str().unwrap();
+        let start = sub.find("functions/${").unwrap() + "functions/${".len();
+        sub[start..].split('.').next().unwrap().to_string()
+    };
+    // Every route targets an integration of the same API.
+    let routes = resources(t, "AWS::ApiGatewayV2::Route");
+    assert!(
+        routes.len() >= 4,
+        "$connect, $disconnect, $default and vote"
+    );
+    let mut route_function: Vec<(String, String)> = Vec::new();
+    for (id, r) in &routes {
+        let p = &r["Properties"];
+        assert_eq!(p["ApiId"]["Ref"], api, "{id}");
+        let target = &p["Target"]["Fn::Join"];
+        assert_eq!(target[0], "/");
+        assert_eq!(target[1][0], "integrations", "{id}");
+        let integration = target[1][1]["Ref"].as_str().unwrap().to_string();
+        let i = integrations
+            .get(&integration)
+            .unwrap_or_else(|| panic!("{id} targets {integration}, not an integration"));
+        assert_eq!(
+            i["Properties"]["ApiId"]["Ref"], api,
+            "{integration}: same API"
+        );
+        route_function.push((
+            p["RouteKey"].as_str().unwrap().to_string(),
+            invoked(&i["Properties"]["IntegrationUri"]),
+        ));
+    }
+    // Every integration names a function of the stack.
+    for (id, i) in &integrations {
+        assert_eq!(i["Properties"]["IntegrationType"], "AWS_PROXY", "{id}");
+        let f = invoked(&i["Properties"]["IntegrationUri"]);
+        assert!(
+            functions.contains(&f),
+            "{id} invokes {f}, not a function of the stack"
+        );
+    }
+    // Every function API Gateway invokes has a matching permission.
+    let permissions = resources(t, "AWS::Lambda::Permission");
+    let permits = |function: &str, tail: &[&str]| {
+        permissions.iter().any(|(_, r)| {
+            let p = &r["Properties"];
+            let parts = source_arn_tail(&p["SourceArn"]);
+            p["FunctionName"]["Fn::GetAtt"][0] == function
+                && p["Principal"] == "apigateway.amazonaws.com"
+                && p["Action"] == "lambda:InvokeFunction"
+                && parts[0] == Segment::Ref(api.to_string())
+                && parts.len() == tail.len() + 1
+                && parts[1..].iter().zip(tail).all(|(have, want)| match have {
+                    Segment::Literal(s) | Segment::Ref(s) => s == want,
+                })
+        })
+    };
+    for (route_key, function) in &route_function {
+        assert!(
+            permits(function, &[stage, route_key]),
+            "{function} has no permission for {stage}/{route_key}"
+        );
+    }
+    for (id, a) in resources(t, "AWS::ApiGatewayV2::Authorizer") {
+        let f = invoked(&a["Properties"]["AuthorizerUri"]);
+        assert!(functions.contains(&f), "{id} invokes {f}");
+        assert!(
+            permits(&f, &["authorizers", id]),
+            "{f} has no permission for {id}"
+        );
+    }
+    // The output URLs name the API and the stage.
+    let outputs = &t["Outputs"];
+    assert_eq!(
+        outputs["WebSocketUrl"]["Value"],
+        json!({"Fn::Join": ["/", [{"Fn::GetAtt": [api, "ApiEndpoint"]}, stage]]})
+    );
+    let callback = outputs["CallbackUrl"]["Value"]["Fn::Sub"].as_str().unwrap();
+    assert!(
+        callback.starts_with(&format!("https://${{{api}}}.execute-api."))
+            && callback.ends_with(&format!("/{stage}")),
+        "{callback}"
+    );
+    assert_eq!(outputs["ApiId"]["Value"]["Ref"], api);
+    assert_eq!(outputs["StageName"]["Value"], stage);
+}
+
+// ---------------------------------------------------------------- tests
+
+#[test]
+fn deploys_the_dev_stack_and_what_moto_creates_is_what_the_template_says() {
+    let started = Instant::now();
+    let moto = Moto::start();
+    let project = Project::new();
+    let stack_name = unique("team-health-dev");
+    project.stack("dev", &stack_name, |t| t);
+    let synthesized = project.synthesize("dev");
+    let zips = project.bundles(&synthesized);
+    let bucket = create_bucket(moto);
+
+    let out = deploy(moto, &project, "dev", &bucket);
+    let err = stderr(&out);
+    for step in [
+        "[1/5] synth",
+        "[2/5] bundles",
+        "[3/5] upload",
+        "[4/5] deploy",
+        "[5/5] outputs",
+    ] {
+        assert!(err.contains(step), "progress for {step}:\n{err}");
+    }
+    for key in zips.keys() {
+        assert!(err.contains(&format!("{key} uploaded")), "{key}:\n{err}");
+    }
+    assert!(
+        stdout(&out).contains(&format!("{stack_name} CREATE_COMPLETE")),
+        "{}",
+        stdout(&out)
+    );
+    // deploy writes out/<stack>/ as synth does.
+    let written = fs::read_to_string(project.path().join("out/dev/template.yaml")).unwrap();
+    assert_eq!(written, synthesized.text);
+
+    // Every zip is in the bucket under its key.
+    let listed = moto.aws(&["s3api", "list-objects-v2", "--bucket", &bucket]);
+    let sizes: BTreeMap<String, u64> = as_list(&listed["Contents"])
+        .iter()
+        .map(|o| {
+            (
+                o["Key"].as_str().unwrap().to_string(),
+                o["Size"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let expected: BTreeMap<String, u64> = zips
+        .iter()
+        .map(|(k, z)| (k.clone(), z.len() as u64))
+        .collect();
+    assert_eq!(sizes, expected, "the bucket holds exactly the zips");
+    // The stack, with the stack file's tags and the bucket parameter.
+    let described = moto.aws(&[
+        "cloudformation",
+        "describe-stacks",
+        "--stack-name",
+        &stack_name,
+    ]);
+    let s = &described["Stacks"][0];
+    assert_eq!(s["StackStatus"], "CREATE_COMPLETE");
+    let tags: BTreeMap<String, String> = as_list(&s["Tags"])
+        .iter()
+        .map(|t| {
+            (
+                t["Key"].as_str().unwrap().into(),
+                t["Value"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(tags, synthesized.model.tags);
+    assert_eq!(
+        s["Parameters"][0],
+        json!({"ParameterKey": "ArtifactBucket", "ParameterValue": bucket})
+    );
+
+    // What CloudFormation received is the synthesized template.
+    let template = synthesized.template.to_value();
+    let body = moto.aws(&[
+        "cloudformation",
+        "get-template",
+        "--stack-name",
+        &stack_name,
+        "--query",
+        "TemplateBody",
+    ]);
+    assert_eq!(body.as_str().unwrap(), synthesized.text);
+
+    // Through the service APIs.
+    let physical = physical_ids(moto, &stack_name);
+    for (id, r) in template["Resources"].as_object().unwrap() {
+        let skipped = r["Type"]
+            .as_str()
+            .unwrap()
+            .starts_with("AWS::ApiGatewayV2::");
+        assert_eq!(
+            physical.contains_key(id),
+            !skipped,
+            "{id}: moto creates everything but the ApiGatewayV2 resources"
+        );
+    }
+    // Independent look-ups, run side by side (each `aws` call is a Python start-up).
+    std::thread::scope(|s| {
+        s.spawn(|| check_tables(moto, &template, &physical));
+        s.spawn(|| check_roles(moto, &template, &physical));
+        s.spawn(|| check_functions(moto, &template, &physical, &zips));
+        s.spawn(|| check_permissions(moto, &template, &physical));
+    });
+    check_wiring(
+        &serde_yaml::from_str(body.as_str().unwrap()).unwrap(),
+        &synthesized.model.stage.name,
+    );
+
+    // A second deploy after a memory change updates the stack in place.
+    project.stack("dev", &stack_name, |t| {
+        t.replace("memory: 256", "memory: 512")
+    });
+    let second = project.synthesize("dev");
+    assert_eq!(
+        second
+            .model
+            .functions
+            .iter()
+            .map(|f| &f.bundle_key)
+            .collect::<Vec<_>>(),
+        synthesized
+            .model
+            .functions
+            .iter()
+            .map(|f| &f.bundle_key)
+            .collect::<Vec<_>>(),
+        "memory is not part of the code"
+    );
+    let out = deploy(moto, &project, "dev", &bucket);
+    let err = stderr(&out);
+    for key in zips.keys() {
+        assert!(
+            err.contains(&format!("{key} already there")),
+            "{key}:\n{err}"
+        );
+    }
+    assert!(
+        stdout(&out).contains(&format!("{stack_name} UPDATE_COMPLETE")),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        physical_ids(moto, &stack_name),
+        physical,
+        "updated, not replaced"
+    );
+    let listed = moto.aws(&["lambda", "list-functions"]);
+    for (id, _) in resources(&second.template.to_value(), "AWS::Lambda::Function") {
+        let f = as_list(&listed["Functions"])
+            .into_iter()
+            .find(|f| f["FunctionName"] == physical[id].as_str())
+            .unwrap_or_else(|| panic!("{id}: gone after the update"));
+        assert_eq!(f["MemorySize"], 512, "{id}: memory updated");
+        assert_eq!(f["Runtime"], "provided.al2023", "{id}");
+    }
+
+    // Nothing changed: still succeeds (--no-fail-on-empty-changeset).
+    let out = deploy(moto, &project, "dev", &bucket);
+    assert!(
+        stderr(&out).contains("No changes to deploy"),
+        "{}",
+        stderr(&out)
+    );
+
+    eprintln!("dev end to end: {:.1} s", started.elapsed().as_secs_f64());
+}
+
+#[test]
+fn destroy_asks_deletes_and_lists_what_prod_retains() {
+    let moto = Moto::start();
+    let project = Project::new();
+    let stack_name = unique("team-health-prod");
+    project.stack("prod", &stack_name, |t| t);
+    let synthesized = project.synthesize("prod");
+    project.bundles(&synthesized);
+    let bucket = create_bucket(moto);
+    deploy(moto, &project, "prod", &bucket);
+    let physical = physical_ids(moto, &stack_name);
+    let table = physical["ConnectionsTable"].clone();
+
+    // No terminal and no --yes: refused, nothing deleted.
+    let out = moto
+        .sockstack(project.path())
+        .args([
+            "destroy",
+            "prod",
+            "--handlers",
+            handlers().to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("pass --yes"), "{}", stderr(&out));
+    moto.aws(&[
+        "cloudformation",
+        "describe-stacks",
+        "--stack-name",
+        &stack_name,
+    ]);
+
+    let out = moto
+        .sockstack(project.path())
+        .args([
+            "destroy",
+            "prod",
+            "--yes",
+            "--handlers",
+            handlers().to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains(&format!("deleted {stack_name}")), "{text}");
+    // prod retains its tables and log groups (dataProtection), each listed with its name.
+    let template = synthesized.template.to_value();
+    for (id, r) in template["Resources"].as_object().unwrap() {
+        if r["DeletionPolicy"] == "Retain" {
+            assert!(
+                text.contains(&format!("{id} ({})", r["Type"].as_str().unwrap())),
+                "{id} listed as retained:\n{text}"
+            );
+        }
+    }
+    assert!(
+        text.contains(&format!("ConnectionsTable (AWS::DynamoDB::Table) {table}")),
+        "{text}"
+    );
+    // The stack is gone; the retained table is not.
+    let gone = moto
+        .try_aws(&[
+            "cloudformation",
+            "describe-stacks",
+            "--stack-name",
+            &stack_name,
+        ])
+        .unwrap_err();
+    assert!(gone.contains("does not exist"), "{gone}");
+    moto.aws(&["dynamodb", "describe-table", "--table-name", &table]);
+
+    // Destroying again: nothing to delete, not an error.
+    let out = moto
+        .sockstack(project.path())
+        .args([
+            "destroy",
+            "prod",
+            "--yes",
+            "--handlers",
+            handlers().to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("nothing to delete"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn outputs_prints_a_created_stacks_outputs_for_people_and_scripts() {
+    let moto = Moto::start();
+    let project = Project::new();
+    let stack_name = unique("team-health-outputs");
+    project.stack("dev", &stack_name, |t| t);
+
+    // Not deployed yet.
+    let out = moto
+        .sockstack(project.path())
+        .args(["outputs", "dev", "--handlers", handlers().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("is not deployed"), "{}", stderr(&out));
+
+    // moto keeps outputs of stacks made with create-stack (not of change sets),
+    // and cannot compute ours (they name the API it skips): a stand-in stack
+    // with the same output names and the values the real ones take.
+    let api = "a1b2c3d4e5";
+    let wss = format!("wss://{api}.execute-api.{REGION}.amazonaws.com/dev");
+    let callback = format!("https://{api}.execute-api.{REGION}.amazonaws.com/dev");
+    let template = json!({
+        "Resources": {"ConnectionsTable": {"Type": "AWS::DynamoDB::Table", "Properties": {
+            "AttributeDefinitions": [{"AttributeName": "connectionId", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "connectionId", "KeyType": "HASH"}],
+            "BillingMode": "PAY_PER_REQUEST"}}},
+        "Outputs": {
+            "WebSocketUrl": {"Value": {"Fn::Join": ["/", [format!("wss://{api}.execute-api.{REGION}.amazonaws.com"), "dev"]]}},
+            "CallbackUrl": {"Value": {"Fn::Sub": format!("https://{api}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/dev")}},
+            "ConnectionsTableName": {"Value": {"Ref": "ConnectionsTable"}},
+            "StageName": {"Value": "dev"}
+        }
+    });
+    moto.aws(&[
+        "cloudformation",
+        "create-stack",
+        "--stack-name",
+        &stack_name,
+        "--template-body",
+        &template.to_string(),
+    ]);
+    let table = physical_ids(moto, &stack_name)["ConnectionsTable"].clone();
+
+    let out = moto
+        .sockstack(project.path())
+        .args(["outputs", "dev", "--format", "json"])
+        .args([
+            "--handlers",
+            handlers().to_str().unwrap(),
+            "--region",
+            REGION,
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v,
+        json!({"stack": stack_name, "status": "CREATE_COMPLETE", "outputs": {
+            "WebSocketUrl": wss, "CallbackUrl": callback,
+            "ConnectionsTableName": table, "StageName": "dev"}})
+    );
+
+    let out = moto
+        .sockstack(project.path())
+        .args([
+            "outputs",
+            "stacks/dev.yaml",
+            "--handlers",
+            handlers().to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], format!("{stack_name} CREATE_COMPLETE"));
+    assert_eq!(
+        lines[1],
+        format!("  WebSocketUrl          {wss}"),
+        "URLs first:\n{text}"
+    );
+    assert_eq!(lines[2], format!("  CallbackUrl           {callback}"));
+    assert!(
+        text.contains(&format!("  ConnectionsTableName  {table}")),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_failing_deploy_says_what_failed() {
+    let moto = Moto::start();
+    let project = Project::new();
+    let stack_name = unique("team-health-fail");
+    project.stack("dev", &stack_name, |t| t);
+    let synthesized = project.synthesize("dev");
+    project.bundles(&synthesized);
+
+    // A missing bundle is named, before anything is called.
+    let missing = &synthesized.model.functions[0].bundle_key;
+    fs::remove_file(project.path().join("bundles").join(missing)).unwrap();
+    let out = moto
+        .sockstack(project.path())
+        .args([
+            "deploy",
+            "dev",
+            "--bucket",
+            "no-such-bucket",
+            "--bundles",
+            "bundles",
+        ])
+        .args(["--handlers", handlers().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "{missing} (handler `{}`)",
+            synthesized.model.functions[0].handler
+        )),
+        "{}",
+        stderr(&out)
+    );
+    project.bundles(&synthesized);
+
+    // A bucket that does not exist: the upload step fails and says which bucket.
+    let out = moto
+        .sockstack(project.path())
+        .args([
+            "deploy",
+            "dev",
+            "--bucket",
+            "no-such-bucket",
+            "--bundles",
+            "bundles",
+        ])
+        .args(["--handlers", handlers().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("bucket no-such-bucket cannot be used"),
+        "{err}"
+    );
+    assert!(
+        err.contains("aws s3api head-bucket --bucket no-such-bucket"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("[4/5]"),
+        "never got to CloudFormation:\n{err}"
+    );
+    let none = moto
+        .try_aws(&[
+            "cloudformation",
+            "describe-stacks",
+            "--stack-name",
+            &stack_name,
+        ])
+        .unwrap_err();
+    assert!(none.contains("does not exist"), "{none}");
+
+    // A CloudFormation failure. moto records no resource failures, so a stand-in
+    // `aws` answers as real CloudFormation does after a failed update: the CLI's
+    // generic message, then the stack's status and events.
+    let fake = project.path().join("fake-aws");
+    fs::create_dir_all(&fake).unwrap();
+    let events = json!({"StackEvents": [
+        {"LogicalResourceId": stack_name, "ResourceType": "AWS::CloudFormation::Stack",
+         "ResourceStatus": "UPDATE_ROLLBACK_COMPLETE"},
+        {"LogicalResourceId": "ConnectFunction", "ResourceType": "AWS::Lambda::Function",
+         "ResourceStatus": "UPDATE_FAILED", "ResourceStatusReason": "Resource update cancelled"},
+        {"LogicalResourceId": "VoteFunction", "ResourceType": "AWS::Lambda::Function",
+         "ResourceStatus": "UPDATE_FAILED",
+         "ResourceStatusReason": "Resource handler returned message: \"Error occurred while GetObject. S3 Error Code: NoSuchKey.\""},
+        {"LogicalResourceId": stack_name, "ResourceType": "AWS::CloudFormation::Stack",
+         "ResourceStatus": "UPDATE_IN_PROGRESS", "ResourceStatusReason": "User Initiated"}
+    ]});
+    let stacks =
+        json!({"Stacks": [{"StackName": stack_name, "StackStatus": "UPDATE_ROLLBACK_COMPLETE"}]});
+    fs::write(fake.join("events.json"), events.to_string()).unwrap();
+    fs::write(fake.join("stacks.json"), stacks.to_string()).unwrap();
+    let script = format!(
+        r#"#!/bin/sh
+dir='{dir}'
+case "$1 $2" in
+  "cloudformation deploy")
+    echo "Waiting for changeset to be created.."
+    echo "Waiting for stack create/update to complete"
+    echo "" >&2
+    echo "Failed to create/update the stack. Run the following command" >&2
+    echo "to fetch the list of events leading up to the failure" >&2
+    echo "aws cloudformation describe-stack-events --stack-name {stack_name}" >&2
+    exit 255 ;;
+  "cloudformation describe-stack-events") cat "$dir/events.json" ;;
+  "cloudformation describe-stacks") cat "$dir/stacks.json" ;;
+  "s3api head-bucket"|"s3api head-object") exit 0 ;;
+  *) echo "unexpected: $*" >&2; exit 2 ;;
+esac
+"#,
+        dir = fake.display()
+    );
+    let aws = fake.join("aws");
+    fs::write(&aws, script).unwrap();
+    fs::set_permissions(&aws, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = common::sockstack(project.path())
+        .args([
+            "deploy",
+            "dev",
+            "--bucket",
+            "any-bucket",
+            "--bundles",
+            "bundles",
+        ])
+        .args(["--handlers", handlers().to_str().unwrap()])
+        .env("PATH", format!("{}:/usr/bin:/bin", fake.display()))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("stack {stack_name} is UPDATE_ROLLBACK_COMPLETE")),
+        "{err}"
+    );
+    let cause = err.find("VoteFunction (AWS::Lambda::Function) UPDATE_FAILED: Resource handler returned message: \"Error occurred while GetObject. S3 Error Code: NoSuchKey.\"");
+    let cancelled = err
+        .find("ConnectFunction (AWS::Lambda::Function) UPDATE_FAILED: Resource update cancelled");
+    assert!(
+        cause.is_some() && cancelled.is_some() && cause < cancelled,
+        "the cause first, then what it cancelled:\n{err}"
+    );
+}
+
+#[test]
+fn dry_run_prints_the_commands_and_runs_nothing() {
+    let project = Project::new();
+    project.stack("dev", "team-health-dev", |t| t);
+    let synthesized = project.synthesize("dev");
+    // An `aws` that records being called: it must not be.
+    let fake = project.path().join("fake-aws");
+    fs::create_dir_all(&fake).unwrap();
+    let called = project.path().join("called");
+    fs::write(
+        fake.join("aws"),
+        format!("#!/bin/sh\necho \"$@\" >> '{}'\nexit 1\n", called.display()),
+    )
+    .unwrap();
+    fs::set_permissions(
+        fake.join("aws"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let out = common::sockstack(project.path())
+        .args([
+            "deploy",
+            "dev",
+            "--bucket",
+            "my-artifacts",
+            "--dry-run",
+            "--region",
+            REGION,
+        ])
+        .args(["--handlers", handlers().to_str().unwrap()])
+        .env("PATH", format!("{}:/usr/bin:/bin", fake.display()))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        !called.exists(),
+        "aws was called: {}",
+        fs::read_to_string(&called).unwrap()
+    );
+    assert!(
+        !project.path().join("out/assets").exists(),
+        "nothing was built"
+    );
+    let text = stdout(&out);
+    let keys: Vec<&str> = synthesized
+        .model
+        .functions
+        .iter()
+        .map(|f| f.bundle_key.as_str())
+        .collect();
+    let handlers_list: Vec<&str> = synthesized
+        .model
+        .functions
+        .iter()
+        .map(|f| f.handler.as_str())
+        .collect();
+    assert!(
+        text.contains(&format!(
+            "sockstack bundle --arch arm64 --handlers {} --out out/assets {}",
+            handlers().display(),
+            handlers_list.join(" ")
+        )),
+        "{text}"
+    );
+    for key in &keys {
+        assert!(
+            text.contains(&format!(
+                "aws s3api head-object --bucket my-artifacts --key {key} --region {REGION} >/dev/null 2>&1 || \
+                 aws s3 cp out/assets/{key} s3://my-artifacts/{key} --only-show-errors --region {REGION}"
+            )),
+            "{key}:\n{text}"
+        );
+    }
+    assert!(
+        text.contains(&format!(
+            "aws cloudformation deploy --stack-name team-health-dev --template-file out/dev/template.yaml \
+             --capabilities CAPABILITY_IAM --parameter-overrides ArtifactBucket=my-artifacts \
+             --no-fail-on-empty-changeset --tags environment=dev project=team-health --region {REGION}"
+        )),
+        "{text}"
+    );
+    // The template the printed command deploys is written.
+    assert_eq!(
+        fs::read_to_string(project.path().join("out/dev/template.yaml")).unwrap(),
+        synthesized.text
+    );
+    // Prebuilt bundles are checked even in a dry run.
+    let out = common::sockstack(project.path())
+        .args([
+            "deploy",
+            "dev",
+            "--bucket",
+            "my-artifacts",
+            "--dry-run",
+            "--bundles",
+            "nowhere",
+        ])
+        .args(["--handlers", handlers().to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains(keys[0]), "{}", stderr(&out));
+}
