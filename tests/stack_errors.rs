@@ -135,6 +135,12 @@ const CASES: &[(&str, &str, &str, &str)] = &[
         "contains white space",
     ),
     (
+        "tool-as-handler",
+        "stack: t\nstage: {name: dev}\nroutes:\n  - key: push\n    handler: notify\n",
+        "5:14",
+        "`notify` is a command-line tool of the handlers member, not a Lambda handler",
+    ),
+    (
         "no-routes",
         "stack: t\nstage: {name: dev}\nroutes: []\n",
         "3:9",
@@ -214,7 +220,14 @@ fn every_malformed_stack_file_is_located_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let handlers = fake_handlers(
         dir.path(),
-        &["authorizer", "connect", "disconnect", "default", "vote"],
+        &[
+            "authorizer",
+            "connect",
+            "disconnect",
+            "default",
+            "vote",
+            "notify",
+        ],
     );
     let stacks = dir.path().join("stacks");
     fs::create_dir_all(&stacks).unwrap();

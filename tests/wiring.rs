@@ -131,20 +131,31 @@ fn each_route_has_its_integration_and_a_permission_scoped_to_it() {
 }
 
 #[test]
-fn default_is_two_way_and_others_are_not() {
+fn default_and_vote_answer_the_sender_and_the_others_do_not() {
     let t = stack("dev").template.to_value();
-    let responses = resources(&t, "AWS::ApiGatewayV2::RouteResponse");
-    assert_eq!(responses.len(), 1);
+    let mut responses: Vec<(String, String)> = resources(&t, "AWS::ApiGatewayV2::RouteResponse")
+        .into_iter()
+        .map(|(id, r)| {
+            assert_eq!(r["Properties"]["RouteResponseKey"], "$default");
+            (id, reference(&r["Properties"]["RouteId"]).to_string())
+        })
+        .collect();
+    responses.sort();
     assert_eq!(
-        reference(&responses[0].1["Properties"]["RouteId"]),
-        "DefaultRoute"
+        responses,
+        [
+            (
+                "DefaultRouteResponse".to_string(),
+                "DefaultRoute".to_string()
+            ),
+            ("VoteRouteResponse".to_string(), "VoteRoute".to_string())
+        ]
     );
-    assert_eq!(responses[0].1["Properties"]["RouteResponseKey"], "$default");
     for (id, route) in resources(&t, "AWS::ApiGatewayV2::Route") {
         let two_way = route["Properties"]
             .get("RouteResponseSelectionExpression")
             .is_some();
-        assert_eq!(two_way, id == "DefaultRoute", "{id}");
+        assert_eq!(two_way, id == "DefaultRoute" || id == "VoteRoute", "{id}");
     }
 }
 
@@ -356,6 +367,7 @@ fn deployment_follows_routes_not_memory() {
         .map(|(id, _)| id)
         .collect();
     expected.insert("DefaultRouteResponse".into());
+    expected.insert("VoteRouteResponse".into());
     assert_eq!(depends, expected);
     assert_eq!(
         base_t["Resources"]["Stage"]["Properties"]["DeploymentId"],

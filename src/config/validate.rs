@@ -9,6 +9,7 @@ use crate::check::websocket::{check_identity_source, check_route_key};
 use crate::model::{CONNECT, DISCONNECT, pascal_case, profile_for, route_name};
 use crate::sources::HandlerSources;
 use sockstack_contract::AccessProfile;
+use sockstack_contract::access::handlers::TOOLS;
 use std::collections::BTreeMap;
 
 /// One semantic problem.
@@ -291,7 +292,13 @@ fn routes(file: &StackFile, handlers: &HandlerSources, p: &mut Problems) {
 }
 
 fn handler_exists(name: &str, path: &str, handlers: &HandlerSources, p: &mut Problems) {
-    if !handlers.contains(name) {
+    if TOOLS.contains(&name) {
+        p.value(
+            path.to_string(),
+            format!("`{name}` is a command-line tool of the handlers member, not a Lambda handler"),
+            format!("one of: {}", lambda_handlers(handlers).join(", ")),
+        );
+    } else if !handlers.contains(name) {
         p.value(
             path.to_string(),
             format!(
@@ -300,10 +307,20 @@ fn handler_exists(name: &str, path: &str, handlers: &HandlerSources, p: &mut Pro
             ),
             format!(
                 "one of: {} (or add src/bin/{name}.rs to the handlers member)",
-                handlers.names().join(", ")
+                lambda_handlers(handlers).join(", ")
             ),
         );
     }
+}
+
+/// The handler binaries that can back a route (tools such as `notify` cannot).
+fn lambda_handlers(handlers: &HandlerSources) -> Vec<&str> {
+    handlers
+        .names()
+        .iter()
+        .map(String::as_str)
+        .filter(|n| !TOOLS.contains(n))
+        .collect()
 }
 
 fn authorizer(file: &StackFile, handlers: &HandlerSources, p: &mut Problems) {
