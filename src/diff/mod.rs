@@ -324,18 +324,23 @@ fn path_replacement(
     }
 }
 
+/// Logical ids only in `old` (removed) and only in `new` (added), each sorted.
+pub(crate) fn removed_and_added<'t>(
+    old: &'t RawTemplate,
+    new: &'t RawTemplate,
+) -> (Vec<&'t String>, Vec<&'t String>) {
+    let only_in = |a: &'t RawTemplate, b: &RawTemplate| {
+        a.resources
+            .keys()
+            .filter(|k| !b.resources.contains_key(*k))
+            .collect::<Vec<_>>()
+    };
+    (only_in(old, new), only_in(new, old))
+}
+
 /// Compares two templates. `schemas` says which properties are create-only (usually [`Schemas::bundled`]).
 pub fn diff(old: &RawTemplate, new: &RawTemplate, schemas: &Schemas) -> ChangeSet {
-    let removed: Vec<&String> = old
-        .resources
-        .keys()
-        .filter(|k| !new.resources.contains_key(*k))
-        .collect();
-    let added: Vec<&String> = new
-        .resources
-        .keys()
-        .filter(|k| !old.resources.contains_key(*k))
-        .collect();
+    let (removed, added) = removed_and_added(old, new);
     let renames = rename::find_renames(old, new, &removed, &added);
     let renamed_old: BTreeSet<&str> = renames.iter().map(|r| r.old.as_str()).collect();
     let renamed_new: BTreeMap<&str, &rename::Rename> =

@@ -136,16 +136,7 @@ mod tests {
             "PostIntegration": {"Type": "AWS::ApiGatewayV2::Integration", "Properties": {"ApiId": {"Ref": "Api"}, "IntegrationType": "AWS_PROXY", "IntegrationUri": "x"}},
             "Table": {"Type": "AWS::DynamoDB::Table", "Properties": {"ApiId": {"Ref": "Api"}, "RouteKey": "post", "AuthorizationType": "NONE"}}
         }));
-        let removed: Vec<&String> = old
-            .resources
-            .keys()
-            .filter(|k| !new.resources.contains_key(*k))
-            .collect();
-        let added: Vec<&String> = new
-            .resources
-            .keys()
-            .filter(|k| !old.resources.contains_key(*k))
-            .collect();
+        let (removed, added) = crate::diff::removed_and_added(&old, &new);
         let renames = find_renames(&old, &new, &removed, &added);
         let pairs: Vec<(&str, &str)> = renames
             .iter()
