@@ -132,6 +132,16 @@ pub enum RouteAccess {
     Broadcast,
 }
 
+impl RouteAccess {
+    /// The contract's access profile of this choice.
+    pub fn profile(self) -> sockstack_contract::AccessProfile {
+        match self {
+            RouteAccess::Reply => sockstack_contract::AccessProfile::Reply,
+            RouteAccess::Broadcast => sockstack_contract::AccessProfile::Broadcast,
+        }
+    }
+}
+
 /// The JWT authorizer on `$connect`.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

@@ -200,10 +200,7 @@ fn routes(file: &StackFile, handlers: &HandlerSources, p: &mut Problems) {
                 "no `twoWay` on `$disconnect`",
             );
         }
-        let declared = route.access.map(|a| match a {
-            RouteAccess::Reply => AccessProfile::Reply,
-            RouteAccess::Broadcast => AccessProfile::Broadcast,
-        });
+        let declared = route.access.map(RouteAccess::profile);
         if let (Some(d), Some(builtin)) = (declared, AccessProfile::for_handler(&route.handler))
             && d != builtin
         {

@@ -56,10 +56,7 @@ impl Model {
         let mut routes = Vec::new();
         let mut profiles: BTreeMap<String, AccessProfile> = BTreeMap::new();
         for r in &file.routes {
-            let declared = r.access.map(|a| match a {
-                RouteAccess::Reply => AccessProfile::Reply,
-                RouteAccess::Broadcast => AccessProfile::Broadcast,
-            });
+            let declared = r.access.map(RouteAccess::profile);
             profiles.insert(r.handler.clone(), profile_for(&r.handler, declared));
             let route = Route {
                 key: r.key.clone(),
