@@ -7,8 +7,12 @@
 //! the handlers read them at start-up. Change a name here and both follow.
 
 pub mod access;
+pub mod auth;
 pub mod bundle;
 pub mod env;
+pub mod grants;
+pub mod naming;
+pub mod registry;
 pub mod tables;
 
 pub use access::{Access, AccessProfile, Grant};
