@@ -1,0 +1,585 @@
+//! Writing stack folders under an output folder so that nothing is lost.
+//!
+//! The protocol, under an exclusive lock on `<out>/.sockstack/lock`:
+//!
+//! 1. Finish an interrupted earlier run if `<out>/.sockstack/journal` exists,
+//!    and delete staging folders no journal names (left by runs stopped earlier).
+//! 2. Check every stack name and every target folder: absent, marked as
+//!    sockstack's, or adoptable (exactly what an earlier sockstack wrote);
+//!    anything else (a folder of the user's, a file, a link) stops the run
+//!    before anything is written. Folders already holding the new output are left alone.
+//! 3. Stage every changed stack's new folder under `<out>/.sockstack/run-<id>/`.
+//! 4. Write the journal (by rename, so it appears whole).
+//! 5. Swap each new folder in: one `renameat2(RENAME_EXCHANGE)` on Linux,
+//!    else two renames (see [`super::exchange`]).
+//! 6. Remove the journal, then the staging folder (now holding the old folders).
+//!
+//! A failure in step 5 swaps the replaced folders back; if that fails too, the
+//! journal stays and the next run finishes the replacement.
+
+use super::exchange::exchange;
+use super::folder::{self, Found, MARKER};
+use super::journal::Journal;
+use super::name::{self, NameError};
+use super::StackOutput;
+use std::fmt;
+use std::fs::{self, File, OpenOptions, TryLockError};
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Name of sockstack's control folder inside an output folder.
+pub const CONTROL: &str = ".sockstack";
+
+/// Test-only: abort the process (as a crash would) right after this many
+/// filesystem changes. Used by the kill tests; never set it otherwise.
+pub const TEST_ABORT_AT_STEP: &str = "SOCKSTACK_TEST_ABORT_AT_STEP";
+
+/// What happened to one stack's folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// It did not exist and was written.
+    Created,
+    /// It existed and was replaced whole.
+    Replaced,
+    /// It already held exactly the new output; it was not touched.
+    Unchanged,
+}
+
+/// An interrupted earlier run that this run finished.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovered {
+    /// Every stack of that run; each folder now holds that run's output.
+    pub stacks: Vec<String>,
+}
+
+impl fmt::Display for Recovered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "finished an interrupted earlier run: replaced {}",
+            self.stacks.join(", ")
+        )
+    }
+}
+
+/// The result of [`write_all`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// Each stack's name and what happened to its folder, in the order given.
+    pub stacks: Vec<(String, Outcome)>,
+    /// The interrupted earlier run finished first, if there was one.
+    pub recovered: Option<Recovered>,
+}
+
+/// What a failed [`write_all`] had changed when it stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Changed {
+    /// No stack folder was changed.
+    Nothing,
+    /// Some folders hold the new output and some the old; the journal is kept
+    /// and the next run on this output folder finishes the replacement.
+    Partly {
+        /// Stacks whose folder holds the new output.
+        replaced: Vec<String>,
+        /// Stacks whose folder still holds the old output.
+        pending: Vec<String>,
+    },
+}
+
+/// Why the output could not be written.
+#[derive(Debug)]
+pub enum Problem {
+    /// A stack name cannot be a folder name.
+    Name(NameError),
+    /// Two stacks would write the same folder.
+    SameName(String),
+    /// Something at a path sockstack would replace is not sockstack's.
+    NotOurs {
+        /// The path.
+        path: PathBuf,
+        /// What is there.
+        reason: String,
+    },
+    /// Another sockstack run holds the output folder's lock.
+    Busy(PathBuf),
+    /// A journal left by an interrupted run cannot be finished.
+    Journal {
+        /// The journal.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// A filesystem operation failed.
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// On which path.
+        path: PathBuf,
+        /// The error.
+        error: io::Error,
+    },
+}
+
+/// A failed [`write_all`]: the problem, and exactly what had changed.
+#[derive(Debug)]
+pub struct WriteError {
+    /// The problem.
+    pub problem: Problem,
+    /// What had changed when it stopped.
+    pub changed: Changed,
+    /// The interrupted earlier run finished before the problem, if there was one.
+    pub recovered: Option<Recovered>,
+}
+
+impl fmt::Display for WriteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.problem {
+            Problem::Name(e) => write!(f, "{e}")?,
+            Problem::SameName(n) => write!(f, "two stacks would both write the folder `{n}`")?,
+            Problem::NotOurs { path, reason } => write!(
+                f,
+                "{} was not created by sockstack: {reason}; sockstack replaces only folders it created\n  expected: another --out folder, or a stack file with another name",
+                path.display()
+            )?,
+            Problem::Busy(out) => write!(
+                f,
+                "another sockstack run is writing {}; try again when it has finished",
+                out.display()
+            )?,
+            Problem::Journal { path, reason } => write!(
+                f,
+                "cannot finish the interrupted run recorded in {}: {reason}\n  expected: inspect the folders it names, then delete the journal",
+                path.display()
+            )?,
+            Problem::Io {
+                action,
+                path,
+                error,
+            } => write!(f, "cannot {action} {}: {error}", path.display())?,
+        }
+        if let Some(r) = &self.recovered {
+            write!(f, "\n  note: before that, sockstack {r}")?;
+        }
+        match &self.changed {
+            Changed::Nothing => write!(f, "\n  no output folder was changed by this run"),
+            Changed::Partly { replaced, pending } => write!(
+                f,
+                "\n  replaced so far: {}; still old: {}; the next `sockstack synth` with this output folder finishes the replacement",
+                list(replaced),
+                list(pending)
+            ),
+        }
+    }
+}
+
+impl std::error::Error for WriteError {}
+
+fn list(names: &[String]) -> String {
+    if names.is_empty() {
+        "none".into()
+    } else {
+        names.join(", ")
+    }
+}
+
+impl From<Problem> for WriteError {
+    fn from(problem: Problem) -> Self {
+        WriteError {
+            problem,
+            changed: Changed::Nothing,
+            recovered: None,
+        }
+    }
+}
+
+fn io_problem<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> Problem + 'a {
+    move |error| Problem::Io {
+        action,
+        path: path.to_path_buf(),
+        error,
+    }
+}
+
+/// Counts filesystem changes for the test hook [`TEST_ABORT_AT_STEP`].
+struct Steps {
+    done: u64,
+    abort_at: Option<u64>,
+}
+
+impl Steps {
+    fn from_env() -> Steps {
+        let abort_at = std::env::var(TEST_ABORT_AT_STEP)
+            .ok()
+            .and_then(|v| v.parse().ok());
+        Steps { done: 0, abort_at }
+    }
+
+    /// Called right after each filesystem change.
+    fn step(&mut self, what: &str) {
+        self.done += 1;
+        if self.abort_at == Some(self.done) {
+            eprintln!(
+                "{TEST_ABORT_AT_STEP}: aborting after step {} ({what})",
+                self.done
+            );
+            std::process::abort();
+        }
+    }
+}
+
+/// How one stack's new folder went in, so it can be undone.
+#[derive(Debug, Clone, Copy)]
+enum Swap {
+    /// There was no folder; the new one was renamed in.
+    Created,
+    /// The two folders were exchanged in one step; the old one is at the staged path.
+    Exchanged,
+    /// The old folder was renamed aside, then the new one in.
+    Aside,
+}
+
+/// Writes every stack's folder under `out`, replacing each folder whole (see the module docs).
+pub fn write_all(out: &Path, stacks: &[StackOutput]) -> Result<Written, WriteError> {
+    let mut steps = Steps::from_env();
+    for (i, s) in stacks.iter().enumerate() {
+        name::check(&s.name).map_err(Problem::Name)?;
+        if stacks[..i].iter().any(|o| o.name == s.name) {
+            return Err(Problem::SameName(s.name.clone()).into());
+        }
+    }
+    if fs::symlink_metadata(out).is_err() {
+        fs::create_dir_all(out).map_err(io_problem("create", out))?;
+        steps.step("create the output folder");
+    }
+    let control = out.join(CONTROL);
+    let _lock = lock(&control, &mut steps)?;
+    let recovered = recover(out, &control, &mut steps)?;
+    let fail = |problem: Problem| WriteError {
+        problem,
+        changed: Changed::Nothing,
+        recovered: recovered.clone(),
+    };
+    remove_stale_runs(&control, &mut steps).map_err(fail)?;
+
+    // Decide what each folder gets before writing anything.
+    let mut outcomes = Vec::new();
+    for s in stacks {
+        let target = out.join(&s.name);
+        let found = folder::inspect(&target)
+            .map_err(io_problem("inspect", &target))
+            .map_err(fail)?;
+        let hash = folder::content_hash(&s.files);
+        let outcome = match found {
+            Found::Absent => Outcome::Created,
+            Found::Owned(Some(h))
+                if h == hash
+                    && folder::holds_exactly(&target, &s.files)
+                        .map_err(io_problem("read", &target))
+                        .map_err(fail)? =>
+            {
+                Outcome::Unchanged
+            }
+            Found::Owned(_) | Found::Adoptable => Outcome::Replaced,
+            Found::Foreign(reason) => {
+                return Err(fail(Problem::NotOurs {
+                    path: target,
+                    reason,
+                }));
+            }
+        };
+        outcomes.push((s, hash, outcome));
+    }
+    let written = Written {
+        stacks: outcomes
+            .iter()
+            .map(|(s, _, o)| (s.name.clone(), *o))
+            .collect(),
+        recovered: recovered.clone(),
+    };
+    let changed: Vec<_> = outcomes
+        .iter()
+        .filter(|(_, _, o)| *o != Outcome::Unchanged)
+        .map(|(s, h, _)| (*s, h.clone()))
+        .collect();
+    if changed.is_empty() {
+        return Ok(written);
+    }
+
+    // Stage.
+    let journal = Journal {
+        run: std::process::id().to_string(),
+        stacks: changed
+            .iter()
+            .map(|(s, h)| (s.name.clone(), h.clone()))
+            .collect(),
+    };
+    let run_dir = control.join(format!("run-{}", journal.run));
+    if let Err(problem) = stage(&run_dir, &changed, &mut steps) {
+        let _ = fs::remove_dir_all(&run_dir);
+        return Err(fail(problem));
+    }
+
+    // Journal, then swap.
+    let journal_path = control.join("journal");
+    write_journal(&journal_path, &journal, &mut steps).map_err(fail)?;
+    let mut swapped: Vec<(&str, Swap)> = Vec::new();
+    for (s, _) in &changed {
+        let target = out.join(&s.name);
+        match put_in(&run_dir.join(&s.name), &target, &mut steps) {
+            Ok(swap) => swapped.push((&s.name, swap)),
+            Err(problem) => {
+                let changed = roll_back(out, &run_dir, &swapped, &changed, &mut steps);
+                if changed == Changed::Nothing {
+                    let _ = fs::remove_file(&journal_path);
+                    let _ = fs::remove_dir_all(&run_dir);
+                }
+                return Err(WriteError {
+                    problem,
+                    changed,
+                    recovered,
+                });
+            }
+        }
+    }
+    let all: Vec<String> = changed.iter().map(|(s, _)| s.name.clone()).collect();
+    let partly = |problem| WriteError {
+        problem,
+        changed: Changed::Partly {
+            replaced: all.clone(),
+            pending: Vec::new(),
+        },
+        recovered: recovered.clone(),
+    };
+    fs::remove_file(&journal_path)
+        .map_err(io_problem("remove", &journal_path))
+        .map_err(partly)?;
+    steps.step("remove the journal");
+    // Only old folders are left in the staging folder; a failure here leaves
+    // them for the next run to delete.
+    if fs::remove_dir_all(&run_dir).is_ok() {
+        steps.step("remove the old folders");
+    }
+    Ok(written)
+}
+
+/// Creates the control folder if needed and takes its lock, without waiting.
+fn lock(control: &Path, steps: &mut Steps) -> Result<File, WriteError> {
+    match folder::inspect(control).map_err(io_problem("inspect", control))? {
+        Found::Absent => {
+            fs::create_dir(control).map_err(io_problem("create", control))?;
+            steps.step("create the control folder");
+            let marker = control.join(MARKER);
+            fs::write(&marker, folder::marker_text(None))
+                .map_err(io_problem("write", &marker))?;
+            steps.step("mark the control folder");
+        }
+        Found::Owned(_) => {}
+        Found::Adoptable | Found::Foreign(_) => {
+            return Err(Problem::NotOurs {
+                path: control.to_path_buf(),
+                reason: format!("sockstack keeps its lock and journal in {CONTROL}/ and it has no {MARKER} marker"),
+            }
+            .into());
+        }
+    }
+    let path = control.join("lock");
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
+    let file = options.open(&path).map_err(io_problem("open", &path))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(TryLockError::WouldBlock) => {
+            let out = control.parent().unwrap_or(control).to_path_buf();
+            Err(Problem::Busy(out).into())
+        }
+        Err(TryLockError::Error(e)) => Err(io_problem("lock", &path)(e).into()),
+    }
+}
+
+/// Finishes the run recorded in the journal, if there is one.
+fn recover(
+    out: &Path,
+    control: &Path,
+    steps: &mut Steps,
+) -> Result<Option<Recovered>, WriteError> {
+    let path = control.join("journal");
+    let journal = match Journal::load(&path).map_err(io_problem("read", &path))? {
+        None => return Ok(None),
+        Some(Ok(j)) => j,
+        Some(Err(reason)) => return Err(Problem::Journal { path, reason }.into()),
+    };
+    let run_dir = control.join(format!("run-{}", journal.run));
+    let mut done = Vec::new();
+    for (i, (name, hash)) in journal.stacks.iter().enumerate() {
+        let target = out.join(name);
+        let staged = run_dir.join(name);
+        let marked = |p: &Path| {
+            folder::read_marker(&p.join(MARKER))
+                .map_err(io_problem("read", p))
+                .map(|m| m.flatten().as_deref() == Some(hash.as_str()))
+        };
+        let partly = |problem| WriteError {
+            problem,
+            changed: Changed::Partly {
+                replaced: done.clone(),
+                pending: journal.stacks[i..].iter().map(|(n, _)| n.clone()).collect(),
+            },
+            recovered: None,
+        };
+        if is_real_dir(&target) && marked(&target).map_err(partly)? {
+            done.push(name.clone());
+            continue;
+        }
+        if !(is_real_dir(&staged) && marked(&staged).map_err(partly)?) {
+            return Err(partly(Problem::Journal {
+                path: path.clone(),
+                reason: format!(
+                    "neither {} nor {} holds the new output of `{name}`",
+                    target.display(),
+                    staged.display()
+                ),
+            }));
+        }
+        put_in(&staged, &target, steps).map_err(partly)?;
+        done.push(name.clone());
+    }
+    let finished = |problem| WriteError {
+        problem,
+        changed: Changed::Nothing,
+        recovered: Some(Recovered {
+            stacks: done.clone(),
+        }),
+    };
+    fs::remove_file(&path)
+        .map_err(io_problem("remove", &path))
+        .map_err(finished)?;
+    steps.step("remove the finished journal");
+    if is_real_dir(&run_dir) {
+        fs::remove_dir_all(&run_dir)
+            .map_err(io_problem("remove", &run_dir))
+            .map_err(finished)?;
+        steps.step("remove the old folders of the finished run");
+    }
+    Ok(Some(Recovered { stacks: done }))
+}
+
+/// Deletes staging folders of runs that stopped before writing a journal
+/// (there is no journal now, and the lock says no run is using them).
+fn remove_stale_runs(control: &Path, steps: &mut Steps) -> Result<(), Problem> {
+    let entries = fs::read_dir(control).map_err(io_problem("list", control))?;
+    for entry in entries {
+        let entry = entry.map_err(io_problem("list", control))?;
+        let path = entry.path();
+        let is_run = entry.file_name().to_string_lossy().starts_with("run-");
+        if is_run
+            && is_real_dir(&path)
+            && matches!(folder::inspect(&path), Ok(Found::Owned(_)))
+        {
+            fs::remove_dir_all(&path).map_err(io_problem("remove", &path))?;
+            steps.step("remove a stale staging folder");
+        }
+    }
+    Ok(())
+}
+
+fn is_real_dir(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok_and(|m| m.is_dir())
+}
+
+/// Writes every changed stack's new folder, marked with its content hash, under `run_dir`.
+fn stage(
+    run_dir: &Path,
+    changed: &[(&StackOutput, String)],
+    steps: &mut Steps,
+) -> Result<(), Problem> {
+    fs::create_dir(run_dir).map_err(io_problem("create", run_dir))?;
+    steps.step("create the staging folder");
+    let marker = run_dir.join(MARKER);
+    fs::write(&marker, folder::marker_text(None)).map_err(io_problem("write", &marker))?;
+    steps.step("mark the staging folder");
+    for (s, hash) in changed {
+        let dir = run_dir.join(&s.name);
+        fs::create_dir(&dir).map_err(io_problem("create", &dir))?;
+        steps.step("create a new stack folder");
+        for (file, contents) in &s.files {
+            let path = dir.join(file);
+            fs::write(&path, contents).map_err(io_problem("write", &path))?;
+            steps.step("write a file");
+        }
+        let marker = dir.join(MARKER);
+        fs::write(&marker, folder::marker_text(Some(hash)))
+            .map_err(io_problem("write", &marker))?;
+        steps.step("mark a new stack folder");
+    }
+    Ok(())
+}
+
+fn write_journal(path: &Path, journal: &Journal, steps: &mut Steps) -> Result<(), Problem> {
+    let tmp = path.with_extension("tmp");
+    fs::write(&tmp, journal.render()).map_err(io_problem("write", &tmp))?;
+    steps.step("write the journal");
+    fs::rename(&tmp, path).map_err(io_problem("rename", &tmp))?;
+    steps.step("put the journal in place");
+    Ok(())
+}
+
+/// Puts the folder at `staged` in place of `target` (which may be missing).
+fn put_in(staged: &Path, target: &Path, steps: &mut Steps) -> Result<Swap, Problem> {
+    let aside = staged.with_extension("old");
+    if fs::symlink_metadata(target).is_err() {
+        fs::rename(staged, target).map_err(io_problem("rename into place", staged))?;
+        steps.step("rename a new folder into place");
+        return Ok(Swap::Created);
+    }
+    if exchange(staged, target).map_err(io_problem("exchange", target))? {
+        steps.step("exchange a folder");
+        return Ok(Swap::Exchanged);
+    }
+    fs::rename(target, &aside).map_err(io_problem("move aside", target))?;
+    steps.step("move an old folder aside");
+    fs::rename(staged, target).map_err(io_problem("rename into place", staged))?;
+    steps.step("rename a new folder into place");
+    Ok(Swap::Aside)
+}
+
+/// Undoes the swaps done so far, newest first; says what is left changed.
+fn roll_back(
+    out: &Path,
+    run_dir: &Path,
+    swapped: &[(&str, Swap)],
+    changed: &[(&StackOutput, String)],
+    steps: &mut Steps,
+) -> Changed {
+    let mut still: Vec<String> = swapped.iter().map(|(n, _)| n.to_string()).collect();
+    for (name, swap) in swapped.iter().rev() {
+        let target = out.join(name);
+        let staged = run_dir.join(name);
+        let undone = match swap {
+            Swap::Created => fs::rename(&target, &staged).is_ok(),
+            Swap::Exchanged => exchange(&staged, &target).unwrap_or(false),
+            Swap::Aside => {
+                fs::rename(&target, &staged).is_ok()
+                    && fs::rename(staged.with_extension("old"), &target).is_ok()
+            }
+        };
+        if !undone {
+            break;
+        }
+        steps.step("undo a swap");
+        still.pop();
+    }
+    if still.is_empty() {
+        Changed::Nothing
+    } else {
+        Changed::Partly {
+            pending: changed
+                .iter()
+                .map(|(s, _)| s.name.clone())
+                .filter(|n| !still.contains(n))
+                .collect(),
+            replaced: still,
+        }
+    }
+}
