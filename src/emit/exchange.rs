@@ -9,16 +9,13 @@
 use std::io;
 use std::path::Path;
 
-/// Test-only: set to `1` to use the two-rename fallback even where exchange works,
-/// so tests cover it on Linux.
+/// Test-only: set to `1` to make the writer use the two-rename fallback even
+/// where exchange works, so tests cover it on Linux.
 pub const TEST_NO_EXCHANGE: &str = "SOCKSTACK_TEST_NO_EXCHANGE";
 
 /// Swaps `a` and `b` (both exist) in one atomic step. `Ok(false)` means this
 /// platform or file system cannot, and nothing was changed.
 pub fn exchange(a: &Path, b: &Path) -> io::Result<bool> {
-    if std::env::var_os(TEST_NO_EXCHANGE).is_some_and(|v| v == "1") {
-        return Ok(false);
-    }
     platform::exchange(a, b)
 }
 
