@@ -75,7 +75,10 @@ mod tests {
         fs::create_dir(&b).unwrap();
         fs::write(a.join("f"), "a").unwrap();
         fs::write(b.join("f"), "b").unwrap();
-        assert!(exchange(&a, &b).unwrap(), "ext4 and tmpfs support RENAME_EXCHANGE");
+        assert!(
+            exchange(&a, &b).unwrap(),
+            "ext4 and tmpfs support RENAME_EXCHANGE"
+        );
         assert_eq!(fs::read_to_string(a.join("f")).unwrap(), "b");
         assert_eq!(fs::read_to_string(b.join("f")).unwrap(), "a");
     }

@@ -81,7 +81,10 @@ pub fn inspect(path: &Path) -> io::Result<Found> {
         names.push(entry.file_name().to_string_lossy().into_owned());
     }
     names.sort();
-    let earlier = [["summary.txt", "template.json"], ["summary.txt", "template.yaml"]];
+    let earlier = [
+        ["summary.txt", "template.json"],
+        ["summary.txt", "template.yaml"],
+    ];
     if all_files && earlier.iter().any(|e| names == e) {
         return Ok(Found::Adoptable);
     }
@@ -217,7 +220,9 @@ mod tests {
         let dir = folder(&["summary.txt", "template.yaml"]);
         let link = dir.path().join("link");
         std::os::unix::fs::symlink(dir.path(), &link).unwrap();
-        assert!(matches!(inspect(&link).unwrap(), Found::Foreign(r) if r.contains("symbolic link")));
+        assert!(
+            matches!(inspect(&link).unwrap(), Found::Foreign(r) if r.contains("symbolic link"))
+        );
         assert!(matches!(
             inspect(&dir.path().join("summary.txt")).unwrap(),
             Found::Foreign(_)

@@ -78,7 +78,10 @@ mod tests {
     fn a_journal_reads_back_what_was_written() {
         let j = Journal {
             run: "4242".into(),
-            stacks: vec![("dev".into(), "ab12".into()), ("prod".into(), "cd34".into())],
+            stacks: vec![
+                ("dev".into(), "ab12".into()),
+                ("prod".into(), "cd34".into()),
+            ],
         };
         assert_eq!(Journal::parse(&j.render()), Ok(j));
     }

@@ -52,7 +52,9 @@ pub fn check(name: &str) -> Result<(), NameError> {
     match chars.next() {
         None => return bad("it is empty"),
         Some('.') => {
-            return bad("names starting with `.` are reserved for sockstack's own folders (.dev, .sockstack)");
+            return bad(
+                "names starting with `.` are reserved for sockstack's own folders (.dev, .sockstack)",
+            );
         }
         Some(c) if !c.is_ascii_lowercase() => return bad("it must start with a lower-case letter"),
         Some(_) => {}

@@ -17,11 +17,11 @@
 //! A failure in step 5 swaps the replaced folders back; if that fails too, the
 //! journal stays and the next run finishes the replacement.
 
+use super::StackOutput;
 use super::exchange::exchange;
 use super::folder::{self, Found, MARKER};
 use super::journal::Journal;
 use super::name::{self, NameError};
-use super::StackOutput;
 use std::fmt;
 use std::fs::{self, File, OpenOptions, TryLockError};
 use std::io;
@@ -124,7 +124,7 @@ pub enum Problem {
 #[derive(Debug)]
 pub struct WriteError {
     /// The problem.
-    pub problem: Problem,
+    pub problem: Box<Problem>,
     /// What had changed when it stopped.
     pub changed: Changed,
     /// The interrupted earlier run finished before the problem, if there was one.
@@ -133,7 +133,7 @@ pub struct WriteError {
 
 impl fmt::Display for WriteError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.problem {
+        match &*self.problem {
             Problem::Name(e) => write!(f, "{e}")?,
             Problem::SameName(n) => write!(f, "two stacks would both write the folder `{n}`")?,
             Problem::NotOurs { path, reason } => write!(
@@ -185,7 +185,7 @@ fn list(names: &[String]) -> String {
 impl From<Problem> for WriteError {
     fn from(problem: Problem) -> Self {
         WriteError {
-            problem,
+            problem: Box::new(problem),
             changed: Changed::Nothing,
             recovered: None,
         }
@@ -277,14 +277,25 @@ fn write_with(
             return Err(Problem::SameName(s.name.clone()).into());
         }
     }
+    // Refuse before writing anything (the control folder included); checked again under the lock.
+    let control = out.join(CONTROL);
+    for s in stacks {
+        let target = out.join(&s.name);
+        if let Ok(Found::Foreign(reason)) = folder::inspect(&target) {
+            return Err(Problem::NotOurs {
+                path: target,
+                reason,
+            }
+            .into());
+        }
+    }
     if fs::symlink_metadata(out).is_err() {
         steps.op("create", out, || fs::create_dir_all(out))?;
     }
-    let control = out.join(CONTROL);
     let _lock = lock(&control, steps)?;
     let recovered = recover(out, &control, steps)?;
     let fail = |problem: Problem| WriteError {
-        problem,
+        problem: Box::new(problem),
         changed: Changed::Nothing,
         recovered: recovered.clone(),
     };
@@ -378,7 +389,7 @@ fn write_with(
                     let _ = fs::remove_dir_all(&run_dir);
                 }
                 return Err(WriteError {
-                    problem,
+                    problem: Box::new(problem),
                     changed,
                     recovered,
                 });
@@ -389,7 +400,7 @@ fn write_with(
     steps
         .op("remove", &journal_path, || fs::remove_file(&journal_path))
         .map_err(|problem| WriteError {
-            problem,
+            problem: Box::new(problem),
             changed: Changed::Partly {
                 replaced: all.clone(),
                 pending: Vec::new(),
@@ -440,11 +451,7 @@ fn lock(control: &Path, steps: &mut Steps) -> Result<File, WriteError> {
 }
 
 /// Finishes the run recorded in the journal, if there is one.
-fn recover(
-    out: &Path,
-    control: &Path,
-    steps: &mut Steps,
-) -> Result<Option<Recovered>, WriteError> {
+fn recover(out: &Path, control: &Path, steps: &mut Steps) -> Result<Option<Recovered>, WriteError> {
     let path = control.join("journal");
     let journal = match Journal::load(&path).map_err(io_problem("read", &path))? {
         None => return Ok(None),
@@ -462,7 +469,7 @@ fn recover(
                 .map(|m| is_real_dir(p) && m.flatten().as_deref() == Some(hash.as_str()))
         };
         let partly = |problem| WriteError {
-            problem,
+            problem: Box::new(problem),
             changed: Changed::Partly {
                 replaced: done.clone(),
                 pending: journal.stacks[i..].iter().map(|(n, _)| n.clone()).collect(),
@@ -487,7 +494,7 @@ fn recover(
         done.push(name.clone());
     }
     let finished = |problem| WriteError {
-        problem,
+        problem: Box::new(problem),
         changed: Changed::Nothing,
         recovered: Some(Recovered {
             stacks: done.clone(),
@@ -504,16 +511,19 @@ fn recover(
     Ok(Some(Recovered { stacks: done }))
 }
 
-/// Deletes staging folders of runs that stopped before writing a journal
-/// (there is no journal now, and the lock says no run is using them).
+/// Deletes what runs stopped before their journal was in place left behind:
+/// staging folders and a half-written journal. There is no journal now, the
+/// lock says no run is using them, and everything in the control folder is sockstack's.
 fn remove_stale_runs(control: &Path, steps: &mut Steps) -> Result<(), Problem> {
     let entries = fs::read_dir(control).map_err(io_problem("list", control))?;
     for entry in entries {
         let entry = entry.map_err(io_problem("list", control))?;
         let path = entry.path();
-        let is_run = entry.file_name().to_string_lossy().starts_with("run-");
-        if is_run && matches!(folder::inspect(&path), Ok(Found::Owned(_))) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with("run-") && is_real_dir(&path) {
             steps.op("remove", &path, || fs::remove_dir_all(&path))?;
+        } else if name.starts_with("run-") || name == "journal.tmp" {
+            steps.op("remove", &path, || fs::remove_file(&path))?;
         }
     }
     Ok(())
@@ -776,7 +786,10 @@ mod tests {
                 assert_eq!(read(&out, s), pair("new"), "step {n}: after the next run");
             }
             if let Changed::Partly { .. } = err.changed {
-                assert!(next.recovered.is_some(), "step {n}: the next run says it finished the run");
+                assert!(
+                    next.recovered.is_some(),
+                    "step {n}: the next run says it finished the run"
+                );
             }
             n += 1;
             assert!(n < 100, "the write never succeeded");
