@@ -50,12 +50,12 @@ impl Default for Limits {
 }
 
 impl Limits {
-    /// The defaults: 8 MiB, depth 64, 100,000 entries per collection, 2,000,000 values.
+    /// The defaults: 8 MiB, depth 64, 100,000 entries per collection, 1,000,000 values.
     pub const DEFAULT: Limits = Limits {
         max_bytes: 8 * 1024 * 1024,
         max_depth: 64,
         max_items: 100_000,
-        max_nodes: 2_000_000,
+        max_nodes: 1_000_000,
     };
 
     /// The defaults, each overridden by its environment variable when set
@@ -182,10 +182,7 @@ pub fn read_bounded(path: &Path, limits: &Limits) -> Result<String, InputError> 
     String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
-        let start = valid
-            .iter()
-            .rposition(|b| *b == b'\n')
-            .map_or(0, |i| i + 1);
+        let start = valid.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
         let column = String::from_utf8_lossy(&valid[start..]).chars().count() + 1;
         InputError {
             file: path.to_path_buf(),
@@ -506,7 +503,8 @@ mod json {
                 let position = (e.line() > 0).then(|| (e.line(), e.column()));
                 let mut message = e.to_string();
                 if let Some((l, c)) = position
-                    && let Some(stripped) = message.strip_suffix(&format!(" at line {l} column {c}"))
+                    && let Some(stripped) =
+                        message.strip_suffix(&format!(" at line {l} column {c}"))
                 {
                     message = stripped.to_string();
                 }
@@ -554,7 +552,11 @@ mod tests {
     #[test]
     fn too_deep_is_refused_where_it_goes_too_deep() {
         let e = yaml("a:\n  b:\n    c:\n      d:\n        e: 1\n").unwrap_err();
-        assert_eq!(e.position, Some((5, 9)), "the fifth mapping starts at `e`: {e:?}");
+        assert_eq!(
+            e.position,
+            Some((5, 9)),
+            "the fifth mapping starts at `e`: {e:?}"
+        );
         assert!(e.message.contains("deeper than 4"), "{e:?}");
         let e = json("{\"a\":\n {\"b\": {\"c\": {\"d\": {\"e\": 1}}}}}").unwrap_err();
         assert!(e.message.contains("deeper than 4"), "{e:?}");
@@ -586,7 +588,10 @@ mod tests {
     fn duplicate_keys_are_errors_in_yaml_and_json() {
         let e = yaml("Resources:\n  A: 1\n  A: 2\n").unwrap_err();
         assert_eq!(e.position, Some((3, 3)));
-        assert!(e.message.contains("duplicate key `A` (first at line 2)"), "{e:?}");
+        assert!(
+            e.message.contains("duplicate key `A` (first at line 2)"),
+            "{e:?}"
+        );
         let e = json("{\"Resources\": {\"A\": 1,\n \"A\": 2}}").unwrap_err();
         assert!(e.message.contains("duplicate key `A`"), "{e:?}");
         assert_eq!(e.position.map(|p| p.0), Some(2));
@@ -656,7 +661,8 @@ mod tests {
             }
         };
         assert_eq!(Limits::from_lookup(vars(&[])), Ok(Limits::DEFAULT));
-        let l = Limits::from_lookup(vars(&[(ENV_MAX_BYTES, "10"), (ENV_MAX_DEPTH, "100")])).unwrap();
+        let l =
+            Limits::from_lookup(vars(&[(ENV_MAX_BYTES, "10"), (ENV_MAX_DEPTH, "100")])).unwrap();
         assert_eq!((l.max_bytes, l.max_depth), (10, 100));
         assert!(Limits::from_lookup(vars(&[(ENV_MAX_BYTES, "ten")])).is_err());
         assert!(Limits::from_lookup(vars(&[(ENV_MAX_ITEMS, "0")])).is_err());

@@ -59,7 +59,11 @@ fn duplicate_keys_in_json_and_yaml_templates_are_located_errors() {
     )
     .unwrap();
     for (file, at) in [(&json, "t.json:4:"), (&yaml, "t.yaml:4:3:")] {
-        let assert = sockstack(dir.path()).arg("check").arg(file).assert().code(2);
+        let assert = sockstack(dir.path())
+            .arg("check")
+            .arg(file)
+            .assert()
+            .code(2);
         let stderr = stderr_of(&assert);
         assert!(stderr.contains(at), "{stderr}");
         assert!(stderr.contains("duplicate key `Topic`"), "{stderr}");
@@ -77,7 +81,11 @@ fn a_template_over_a_limit_is_refused_and_the_override_admits_it() {
         "]".repeat(70)
     );
     fs::write(&file, &deep).unwrap();
-    let assert = sockstack(dir.path()).arg("check").arg(&file).assert().code(2);
+    let assert = sockstack(dir.path())
+        .arg("check")
+        .arg(&file)
+        .assert()
+        .code(2);
     let stderr = stderr_of(&assert);
     assert!(stderr.contains("deep.yaml:5:"), "{stderr}");
     assert!(stderr.contains("SOCKSTACK_MAX_INPUT_DEPTH"), "{stderr}");
@@ -93,14 +101,22 @@ fn a_template_over_a_limit_is_refused_and_the_override_admits_it() {
     );
 
     let big = dir.path().join("big.yaml");
-    fs::write(&big, format!("Description: {}\nResources: {{}}\n", "x".repeat(2000))).unwrap();
+    fs::write(
+        &big,
+        format!("Description: {}\nResources: {{}}\n", "x".repeat(2000)),
+    )
+    .unwrap();
     let assert = sockstack(dir.path())
         .arg("check")
         .arg(&big)
         .env("SOCKSTACK_MAX_INPUT_BYTES", "1000")
         .assert()
         .code(2);
-    assert!(stderr_of(&assert).contains("more than the limit of 1000"), "{}", stderr_of(&assert));
+    assert!(
+        stderr_of(&assert).contains("more than the limit of 1000"),
+        "{}",
+        stderr_of(&assert)
+    );
 
     let assert = sockstack(dir.path())
         .arg("check")
@@ -108,17 +124,25 @@ fn a_template_over_a_limit_is_refused_and_the_override_admits_it() {
         .env("SOCKSTACK_MAX_INPUT_BYTES", "lots")
         .assert()
         .code(2);
-    assert!(stderr_of(&assert).contains("SOCKSTACK_MAX_INPUT_BYTES=\"lots\""), "{}", stderr_of(&assert));
+    assert!(
+        stderr_of(&assert).contains("SOCKSTACK_MAX_INPUT_BYTES=\"lots\""),
+        "{}",
+        stderr_of(&assert)
+    );
 }
 
 #[test]
 fn a_yaml_alias_bomb_is_refused_before_it_expands() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("bomb.yaml");
-    let mut text = String::from("Resources: {}\nMetadata:\n  l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n");
+    let mut text =
+        String::from("Resources: {}\nMetadata:\n  l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n");
     for i in 1..9 {
         let prev = i - 1;
-        text.push_str(&format!("  l{i}: &l{i} [{}]\n", vec![format!("*l{prev}"); 10].join(", ")));
+        text.push_str(&format!(
+            "  l{i}: &l{i} [{}]\n",
+            vec![format!("*l{prev}"); 10].join(", ")
+        ));
     }
     fs::write(&file, text).unwrap();
     let assert = sockstack(dir.path())
@@ -127,5 +151,9 @@ fn a_yaml_alias_bomb_is_refused_before_it_expands() {
         .timeout(Duration::from_secs(20))
         .assert()
         .code(2);
-    assert!(stderr_of(&assert).contains("every use of an alias counted"), "{}", stderr_of(&assert));
+    assert!(
+        stderr_of(&assert).contains("every use of an alias counted"),
+        "{}",
+        stderr_of(&assert)
+    );
 }

@@ -1,0 +1,191 @@
+//! The template reader's input limits (src/input.rs): for each limit, the time
+//! to read a template of 1/8, 1/4, 1/2 and all of the limit (criterion), and the
+//! time to refuse one just over it; and, first, the peak memory of a whole
+//! `sockstack check` process on the same files. Time and memory should grow
+//! about linearly up to the limit, and refusing should cost no more than reading.
+//!
+//! Run with `make bench` (or `cargo bench --bench input`; `-- --quick` for a short run).
+
+use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
+use sockstack::input::Limits;
+use sockstack::raw::RawTemplate;
+use std::fmt::Write as _;
+use std::hint::black_box;
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::Duration;
+
+const HEAD: &str = "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n";
+
+/// A template of about `bytes` bytes: SNS topics with 64-character names.
+fn by_bytes(bytes: usize) -> String {
+    let mut t = String::from("Resources:\n");
+    let mut i = 0;
+    while t.len() < bytes.saturating_sub(120) {
+        let _ = write!(
+            t,
+            "  T{i}:\n    Type: AWS::SNS::Topic\n    Properties: {{TopicName: {:0>64}}}\n",
+            i
+        );
+        i += 1;
+    }
+    t
+}
+
+/// Lists nested `depth` deep (the document mapping counts as one level).
+fn by_depth(depth: usize) -> String {
+    let inner = depth - 4; // Resources, Topic, Properties and Tags are the first levels.
+    format!(
+        "{HEAD}    Properties:\n      Tags: {}{}\n",
+        "[".repeat(inner),
+        "]".repeat(inner)
+    )
+}
+
+/// One list of `items` entries.
+fn by_items(items: usize) -> String {
+    format!(
+        "{HEAD}Metadata:\n  List: [{}]\n",
+        vec!["1"; items].join(",")
+    )
+}
+
+/// About `nodes` values in lists of at most 100,000.
+fn by_nodes(nodes: usize) -> String {
+    let mut t = format!("{HEAD}Metadata:\n");
+    let mut left = nodes - 10;
+    let mut i = 0;
+    while left > 2 {
+        let n = (left - 2).min(Limits::DEFAULT.max_items);
+        let _ = writeln!(t, "  L{i}: [{}]", vec!["1"; n].join(","));
+        left -= n + 2;
+        i += 1;
+    }
+    t
+}
+
+struct Case {
+    name: &'static str,
+    limit: usize,
+    make: fn(usize) -> String,
+}
+
+const CASES: [Case; 4] = [
+    Case {
+        name: "bytes",
+        limit: Limits::DEFAULT.max_bytes as usize,
+        make: by_bytes,
+    },
+    Case {
+        name: "depth",
+        limit: Limits::DEFAULT.max_depth,
+        make: by_depth,
+    },
+    Case {
+        name: "items",
+        limit: Limits::DEFAULT.max_items,
+        make: by_items,
+    },
+    Case {
+        name: "nodes",
+        limit: Limits::DEFAULT.max_nodes,
+        make: by_nodes,
+    },
+];
+
+fn sizes(limit: usize) -> [usize; 4] {
+    [limit / 8, limit / 4, limit / 2, limit]
+}
+
+fn over(case: &Case) -> String {
+    match case.name {
+        // The case: 300 KB of nesting, refused at the 65th level.
+        "depth" => format!("{HEAD}Metadata: {}\n", "[".repeat(300_000)),
+        "bytes" => (case.make)(case.limit + 4096),
+        _ => (case.make)(case.limit + 100),
+    }
+}
+
+fn timing(c: &mut Criterion) {
+    let limits = Limits::DEFAULT;
+    for case in &CASES {
+        let mut group = c.benchmark_group(format!("input/{}", case.name));
+        group
+            .sample_size(10)
+            .sampling_mode(SamplingMode::Flat)
+            .warm_up_time(Duration::from_millis(300))
+            .measurement_time(Duration::from_secs(2));
+        for size in sizes(case.limit) {
+            let text = (case.make)(size);
+            RawTemplate::parse_with(&text, &limits).expect("within the limits");
+            group.throughput(Throughput::Bytes(text.len() as u64));
+            group.bench_with_input(BenchmarkId::new("read", size), &text, |b, text| {
+                b.iter(|| RawTemplate::parse_with(black_box(text), &limits).unwrap())
+            });
+        }
+        let text = over(case);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("over.yaml");
+        std::fs::write(&file, &text).unwrap();
+        RawTemplate::read_with(&file, &limits).expect_err("over the limit");
+        group.throughput(Throughput::Bytes(text.len() as u64));
+        group.bench_function("refuse just over the limit", |b| {
+            b.iter(|| RawTemplate::read_with(black_box(&file), &limits).unwrap_err())
+        });
+        group.finish();
+    }
+}
+
+/// Peak RSS (KiB) and exit status of one `sockstack check FILE`.
+// The child is reaped by `wait4`, which std's `Child::wait` cannot replace: it also returns rusage.
+#[allow(clippy::zombie_processes)]
+fn check_rss(args: &[&std::ffi::OsStr]) -> (i64, ExitStatus) {
+    let child = Command::new(env!("CARGO_BIN_EXE_sockstack"))
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("sockstack starts");
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value; wait4 fills it for this pid.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: pid is our own child, not yet reaped; the pointers are valid for the call.
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as libc::pid_t, "wait4 failed");
+    (usage.ru_maxrss, ExitStatus::from_raw(status))
+}
+
+fn memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("template.yaml");
+    println!("peak RSS of `sockstack check` (whole process), by limit and size");
+    let (base, _) = check_rss(&["--version".as_ref()]);
+    println!("  baseline: sockstack --version, peak RSS {base} KiB");
+    for case in &CASES {
+        for (label, text) in sizes(case.limit)
+            .into_iter()
+            .map(|s| (s.to_string(), (case.make)(s)))
+            .chain([("over the limit".to_string(), over(case))])
+        {
+            std::fs::write(&file, &text).unwrap();
+            drop(text);
+            let (rss, status) = check_rss(&["check".as_ref(), file.as_os_str()]);
+            let refused = status.code() == Some(2);
+            println!(
+                "  {:<6} {label:>15}  {:>9} bytes  peak RSS {rss:>8} KiB  {}",
+                case.name,
+                std::fs::metadata(&file).unwrap().len(),
+                if refused { "refused" } else { "read" }
+            );
+        }
+    }
+}
+
+fn main() {
+    // Memory first: a child's peak RSS on Linux includes what it inherited at fork,
+    // so measure while this process is still small.
+    memory();
+    let mut c = Criterion::default().configure_from_args();
+    timing(&mut c);
+    c.final_summary();
+}
