@@ -14,6 +14,10 @@
 //!
 //! Errors carry the file (when known), a 1-based line and column (when known) and what is wrong.
 
+pub mod intrinsic;
+
+pub use intrinsic::Intrinsic;
+
 use crate::input::{self, InputError, Limits, Syntax};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -135,6 +139,14 @@ impl fmt::Display for RawError {
 
 impl std::error::Error for RawError {}
 
+/// `text.parse::<RawTemplate>()` / `RawTemplate::from_str(text)`: [`RawTemplate::parse`].
+impl std::str::FromStr for RawTemplate {
+    type Err = RawError;
+    fn from_str(text: &str) -> Result<RawTemplate, RawError> {
+        RawTemplate::parse(text)
+    }
+}
+
 impl From<InputError> for RawError {
     fn from(e: InputError) -> Self {
         RawError {
@@ -207,6 +219,11 @@ impl RawTemplate {
     /// `Fn::GetAtt` strings are still split).
     pub fn from_value(document: Value) -> Result<RawTemplate, RawError> {
         RawTemplate::from_value_located(document).map_err(|e| e.error)
+    }
+
+    /// Reads a template file: [`RawTemplate::read`] under the name the deploy and dev layers use.
+    pub fn from_path(path: &Path) -> Result<RawTemplate, RawError> {
+        RawTemplate::read(path)
     }
 
     /// Reads a template file within the input limits ([`crate::input::read_bounded`]:
