@@ -4,7 +4,7 @@
 //! `sockstack check` process on the same files. Time and memory should grow
 //! about linearly up to the limit, and refusing should cost no more than reading.
 //!
-//! Run with `make bench` (or `cargo bench --bench input`; `-- --quick` for a short run).
+//! Run with `make bench` (or `cargo bench --bench input`; `make bench-quick` for a short run).
 
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use sockstack::input::Limits;
@@ -34,7 +34,7 @@ fn by_bytes(bytes: usize) -> String {
 
 /// Lists nested `depth` deep (the document mapping counts as one level).
 fn by_depth(depth: usize) -> String {
-    let inner = depth - 4; // Resources, Topic, Properties and Tags are the first levels.
+    let inner = depth.max(5) - 4; // Resources, Topic, Properties and Tags are the first levels.
     format!(
         "{HEAD}    Properties:\n      Tags: {}{}\n",
         "[".repeat(inner),
@@ -93,8 +93,18 @@ const CASES: [Case; 4] = [
     },
 ];
 
-fn sizes(limit: usize) -> [usize; 4] {
-    [limit / 8, limit / 4, limit / 2, limit]
+/// 1/8, 1/4, 1/2 and all of the limit; with `SOCKSTACK_BENCH_QUICK=1` (CI's
+/// `make bench-quick`) only 1/64 and 1/32, so a broken bench is caught in seconds.
+fn sizes(limit: usize) -> Vec<usize> {
+    if quick() {
+        vec![limit / 64, limit / 32]
+    } else {
+        vec![limit / 8, limit / 4, limit / 2, limit]
+    }
+}
+
+fn quick() -> bool {
+    std::env::var_os("SOCKSTACK_BENCH_QUICK").is_some_and(|v| v == "1")
 }
 
 fn over(case: &Case) -> String {
