@@ -9,8 +9,8 @@
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use sockstack::input::Limits;
 use sockstack::raw::RawTemplate;
-use std::fmt::Write as _;
 use std::hint::black_box;
+use std::io::{self, Write};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::Duration;
@@ -18,56 +18,80 @@ use std::time::Duration;
 const HEAD: &str = "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n";
 
 /// A template of about `bytes` bytes: SNS topics with 64-character names.
-fn by_bytes(bytes: usize) -> String {
-    let mut t = String::from("Resources:\n");
+fn by_bytes(bytes: usize, out: &mut dyn Write) -> io::Result<()> {
+    let mut written = 11;
+    out.write_all(b"Resources:\n")?;
     let mut i = 0;
-    while t.len() < bytes.saturating_sub(120) {
-        let _ = write!(
-            t,
-            "  T{i}:\n    Type: AWS::SNS::Topic\n    Properties: {{TopicName: {:0>64}}}\n",
-            i
+    while written < bytes.saturating_sub(120) {
+        let entry = format!(
+            "  T{i}:\n    Type: AWS::SNS::Topic\n    Properties: {{TopicName: {i:0>64}}}\n"
         );
+        out.write_all(entry.as_bytes())?;
+        written += entry.len();
         i += 1;
     }
-    t
+    Ok(())
 }
 
 /// Lists nested `depth` deep (the document mapping counts as one level).
-fn by_depth(depth: usize) -> String {
+fn by_depth(depth: usize, out: &mut dyn Write) -> io::Result<()> {
     let inner = depth.max(5) - 4; // Resources, Topic, Properties and Tags are the first levels.
-    format!(
+    write!(
+        out,
         "{HEAD}    Properties:\n      Tags: {}{}\n",
         "[".repeat(inner),
         "]".repeat(inner)
     )
 }
 
+/// A list of `n` ones, written as it goes.
+fn ones(n: usize, out: &mut dyn Write) -> io::Result<()> {
+    out.write_all(b"[")?;
+    for i in 0..n {
+        out.write_all(if i == 0 { b"1" } else { b",1" })?;
+    }
+    out.write_all(b"]\n")
+}
+
 /// One list of `items` entries.
-fn by_items(items: usize) -> String {
-    format!(
-        "{HEAD}Metadata:\n  List: [{}]\n",
-        vec!["1"; items].join(",")
-    )
+fn by_items(items: usize, out: &mut dyn Write) -> io::Result<()> {
+    write!(out, "{HEAD}Metadata:\n  List: ")?;
+    ones(items, out)
 }
 
 /// About `nodes` values in lists of at most 100,000.
-fn by_nodes(nodes: usize) -> String {
-    let mut t = format!("{HEAD}Metadata:\n");
+fn by_nodes(nodes: usize, out: &mut dyn Write) -> io::Result<()> {
+    write!(out, "{HEAD}Metadata:\n")?;
     let mut left = nodes - 10;
     let mut i = 0;
     while left > 2 {
         let n = (left - 2).min(Limits::DEFAULT.max_items);
-        let _ = writeln!(t, "  L{i}: [{}]", vec!["1"; n].join(","));
+        write!(out, "  L{i}: ")?;
+        ones(n, out)?;
         left -= n + 2;
         i += 1;
     }
-    t
+    Ok(())
+}
+
+/// 300 KB of nesting (the case), refused at the 65th level.
+fn deep_300k(out: &mut dyn Write) -> io::Result<()> {
+    write!(out, "{HEAD}Metadata: {}\n", "[".repeat(300_000))
+}
+
+type Make = fn(usize, &mut dyn Write) -> io::Result<()>;
+
+/// The text `make` writes for `size`.
+fn text(make: Make, size: usize) -> String {
+    let mut buf = Vec::new();
+    make(size, &mut buf).unwrap();
+    String::from_utf8(buf).unwrap()
 }
 
 struct Case {
     name: &'static str,
     limit: usize,
-    make: fn(usize) -> String,
+    make: Make,
 }
 
 const CASES: [Case; 4] = [
@@ -107,13 +131,19 @@ fn quick() -> bool {
     std::env::var_os("SOCKSTACK_BENCH_QUICK").is_some_and(|v| v == "1")
 }
 
-fn over(case: &Case) -> String {
+/// Writes a file just over the case's limit.
+fn over(case: &Case, out: &mut dyn Write) -> io::Result<()> {
     match case.name {
-        // The case: 300 KB of nesting, refused at the 65th level.
-        "depth" => format!("{HEAD}Metadata: {}\n", "[".repeat(300_000)),
-        "bytes" => (case.make)(case.limit + 4096),
-        _ => (case.make)(case.limit + 100),
+        "depth" => deep_300k(out),
+        "bytes" => (case.make)(case.limit + 4096, out),
+        _ => (case.make)(case.limit + 100, out),
     }
+}
+
+fn over_text(case: &Case) -> String {
+    let mut buf = Vec::new();
+    over(case, &mut buf).unwrap();
+    String::from_utf8(buf).unwrap()
 }
 
 fn timing(c: &mut Criterion) {
@@ -126,14 +156,14 @@ fn timing(c: &mut Criterion) {
             .warm_up_time(Duration::from_millis(300))
             .measurement_time(Duration::from_secs(2));
         for size in sizes(case.limit) {
-            let text = (case.make)(size);
+            let text = text(case.make, size);
             RawTemplate::parse_with(&text, &limits).expect("within the limits");
             group.throughput(Throughput::Bytes(text.len() as u64));
             group.bench_with_input(BenchmarkId::new("read", size), &text, |b, text| {
                 b.iter(|| RawTemplate::parse_with(black_box(text), &limits).unwrap())
             });
         }
-        let text = over(case);
+        let text = over_text(case);
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("over.yaml");
         std::fs::write(&file, &text).unwrap();
@@ -171,14 +201,22 @@ fn memory() {
     println!("peak RSS of `sockstack check` (whole process), by limit and size");
     let (base, _) = check_rss(&["--version".as_ref()]);
     println!("  baseline: sockstack --version, peak RSS {base} KiB");
+    // Files are written as they are generated, so this process stays small: on Linux a
+    // child's peak RSS starts from this process's own.
     for case in &CASES {
-        for (label, text) in sizes(case.limit)
+        let runs: Vec<(String, Option<usize>)> = sizes(case.limit)
             .into_iter()
-            .map(|s| (s.to_string(), (case.make)(s)))
-            .chain([("over the limit".to_string(), over(case))])
-        {
-            std::fs::write(&file, &text).unwrap();
-            drop(text);
+            .map(|s| (s.to_string(), Some(s)))
+            .chain([("over the limit".to_string(), None)])
+            .collect();
+        for (label, size) in runs {
+            let mut out = io::BufWriter::new(std::fs::File::create(&file).unwrap());
+            match size {
+                Some(s) => (case.make)(s, &mut out).unwrap(),
+                None => over(case, &mut out).unwrap(),
+            }
+            out.flush().unwrap();
+            drop(out);
             let (rss, status) = check_rss(&["check".as_ref(), file.as_os_str()]);
             let refused = status.code() == Some(2);
             println!(
