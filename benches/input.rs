@@ -61,7 +61,7 @@ fn by_items(items: usize, out: &mut dyn Write) -> io::Result<()> {
 
 /// About `nodes` values in lists of at most 100,000.
 fn by_nodes(nodes: usize, out: &mut dyn Write) -> io::Result<()> {
-    write!(out, "{HEAD}Metadata:\n")?;
+    writeln!(out, "{HEAD}Metadata:")?;
     let mut left = nodes - 10;
     let mut i = 0;
     while left > 2 {
@@ -76,7 +76,7 @@ fn by_nodes(nodes: usize, out: &mut dyn Write) -> io::Result<()> {
 
 /// 300 KB of nesting (the case), refused at the 65th level.
 fn deep_300k(out: &mut dyn Write) -> io::Result<()> {
-    write!(out, "{HEAD}Metadata: {}\n", "[".repeat(300_000))
+    writeln!(out, "{HEAD}Metadata: {}", "[".repeat(300_000))
 }
 
 type Make = fn(usize, &mut dyn Write) -> io::Result<()>;
