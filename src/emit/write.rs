@@ -480,6 +480,12 @@ fn recover(out: &Path, control: &Path, steps: &mut Steps) -> Result<Option<Recov
             done.push(name.clone());
             continue;
         }
+        if let Ok(Found::Foreign(reason)) = folder::inspect(&target) {
+            return Err(partly(Problem::NotOurs {
+                path: target,
+                reason,
+            }));
+        }
         if !marked(&staged).map_err(partly)? {
             return Err(partly(Problem::Journal {
                 path: path.clone(),
@@ -795,6 +801,49 @@ mod tests {
             assert!(n < 100, "the write never succeeded");
         }
         assert!(n > 10, "every step was tried ({n})");
+    }
+
+    #[test]
+    fn finishing_an_interrupted_run_never_replaces_what_is_not_ours() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let names = ["api", "dev"];
+        write_all(&out, &names.map(|s| output(s, "old"))).unwrap();
+        // Fail every change from the second swap on: `api` is replaced, `dev` is not, the journal stays.
+        let partly = (1..100)
+            .find_map(|n| {
+                match write_with(&out, &names.map(|s| output(s, "new")), &mut steps(true, move |i| i > n)) {
+                    Err(e) if matches!(&e.changed, Changed::Partly { replaced, .. } if replaced.len() == 1) => Some(e),
+                    _ => {
+                        write_all(&out, &names.map(|s| output(s, "old"))).unwrap();
+                        None
+                    }
+                }
+            })
+            .expect("some step leaves the run half done");
+        assert!(
+            partly
+                .to_string()
+                .contains("replaced so far: api; still old: dev"),
+            "{partly}"
+        );
+        // Someone puts a link where `dev` was before the next run.
+        let elsewhere = dir.path().join("elsewhere");
+        fs::create_dir(&elsewhere).unwrap();
+        fs::remove_dir_all(out.join("dev")).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, out.join("dev")).unwrap();
+        let err = write_all(&out, &[output("api", "new")]).unwrap_err();
+        assert!(matches!(*err.problem, Problem::NotOurs { .. }), "{err}");
+        assert!(
+            fs::symlink_metadata(out.join("dev"))
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert!(
+            out.join(CONTROL).join("journal").exists(),
+            "the journal is kept"
+        );
     }
 
     #[test]
