@@ -7,7 +7,7 @@ PY_TOOLS    := cfn-lint==1.51.0 moto[server]==5.2.1 awscli==1.45.11
 CARGO       ?= cargo
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test tools scan-tools scan lint fmt bench clean
+.PHONY: run test tools scan-tools scan lint fmt bench bench-quick fuzz clean
 
 ## Synthesize every stack in stacks/ into out/<stack>/.
 run:
@@ -34,6 +34,20 @@ bench:
 	$(CARGO) bench -p sockstack --bench cli
 	$(CARGO) bench -p sockstack --bench synth
 	$(CARGO) bench -p sockstack --bench diff
+	$(CARGO) bench -p sockstack --bench input
+
+## Every sockstack bench once, briefly (CI runs this so a broken bench cannot land):
+## criterion's --quick, 3 whole-process runs, the input limits at 1/64 and 1/32 of each.
+bench-quick:
+	SOCKSTACK_BENCH_RUNS=3 $(CARGO) bench -p sockstack --bench cli
+	$(CARGO) bench -p sockstack --bench synth -- --quick --warm-up-time 0.2 --measurement-time 0.5
+	$(CARGO) bench -p sockstack --bench diff -- --quick --warm-up-time 0.2 --measurement-time 0.5
+	SOCKSTACK_BENCH_QUICK=1 $(CARGO) bench -p sockstack --bench input -- --quick --warm-up-time 0.2 --measurement-time 0.5
+
+## Longer fuzzing than `make test` (property-based, stable Rust): FUZZ_CASES cases per target.
+FUZZ_CASES ?= 20000
+fuzz:
+	SOCKSTACK_FUZZ_CASES=$(FUZZ_CASES) $(CARGO) test --release -p sockstack --test fuzz
 
 ## Policy scanners, pinned, in .tools/: checkov in a venv of its own (it pins an old boto3),
 ## cfn-guard with the AWS Control Tower proactive-control rules from npm.

@@ -60,6 +60,8 @@ pub enum StackError {
     Io(PathBuf, io::Error),
     /// Two stack files would write the same output folder.
     SameName(PathBuf, PathBuf),
+    /// A stack file's name cannot become an output folder's name.
+    BadName(PathBuf, emit::name::NameError),
 }
 
 impl fmt::Display for StackError {
@@ -78,6 +80,7 @@ impl fmt::Display for StackError {
                 b.display(),
                 stem(a)
             ),
+            StackError::BadName(file, e) => write!(f, "{}: {e}", file.display()),
         }
     }
 }
@@ -91,6 +94,7 @@ fn stem(path: &Path) -> String {
 }
 
 /// The stack files to work on: `given`, or every `*.yaml`/`*.yml` in `dir`, sorted.
+/// Each file's stem must be a plain stack name ([`emit::name::check`]): it becomes a folder name.
 pub fn stack_files(given: &[PathBuf], dir: &Path) -> Result<Vec<PathBuf>, StackError> {
     let mut files = if given.is_empty() {
         let entries = fs::read_dir(dir).map_err(|e| StackError::Io(dir.to_path_buf(), e))?;
@@ -114,6 +118,7 @@ pub fn stack_files(given: &[PathBuf], dir: &Path) -> Result<Vec<PathBuf>, StackE
     };
     let mut seen: Vec<&PathBuf> = Vec::new();
     for f in &files {
+        emit::name::check(&stem(f)).map_err(|e| StackError::BadName(f.clone(), e))?;
         if let Some(other) = seen.iter().find(|o| stem(o) == stem(f)) {
             return Err(StackError::SameName((*other).clone(), f.clone()));
         }

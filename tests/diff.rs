@@ -778,20 +778,29 @@ fn cli_base_ref_synthesizes_the_base_from_git() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no-such-ref"));
 }
 
-/// data/create-only.json is what scripts/gen-create-only makes from the cfn-lint schemas (skipped when
-/// cfn-lint's Python package is not installed; `make test` puts .venv first on PATH).
+/// data/create-only.json is what scripts/gen-create-only makes from the cfn-lint schemas. It runs with the
+/// project's Python (.venv, `make tools`), else python3 on PATH; a Python without cfn-lint fails the test
+/// (a missing tool never skips it).
 #[test]
 fn create_only_data_is_up_to_date() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let has_cfnlint = std::process::Command::new("python3")
+    let venv = root.join(".venv/bin/python3");
+    let python = if venv.is_file() {
+        venv
+    } else {
+        PathBuf::from("python3")
+    };
+    let has_cfnlint = std::process::Command::new(&python)
         .args(["-c", "import cfnlint"])
         .output()
         .is_ok_and(|o| o.status.success());
-    if !has_cfnlint {
-        eprintln!("skipped: python3 cannot import cfnlint (run `make tools`)");
-        return;
-    }
-    let out = std::process::Command::new(root.join("scripts/gen-create-only"))
+    assert!(
+        has_cfnlint,
+        "{} cannot import cfnlint: run `make tools` (it installs the pinned cfn-lint into .venv)",
+        python.display()
+    );
+    let out = std::process::Command::new(&python)
+        .arg(root.join("scripts/gen-create-only"))
         .arg("--check")
         .output()
         .unwrap();

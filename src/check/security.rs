@@ -2,7 +2,7 @@
 
 use super::websocket::is_websocket_api;
 use super::{Finding, Severity};
-use crate::raw::RawTemplate;
+use crate::raw::{Intrinsic, RawTemplate};
 use serde_json::Value;
 
 /// The service principal of Lambda execution roles.
@@ -11,36 +11,27 @@ const LAMBDA_SERVICE: &str = "lambda.amazonaws.com";
 /// An expression as a readable pattern: literals as they are, `Ref X` as `${X}`,
 /// `GetAtt X.A` as `${X.A}`, `Fn::Sub` text as written, `Fn::Join` joined.
 pub fn pattern(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Object(map) if map.len() == 1 => {
-            let (name, arg) = map.iter().next().expect("one entry");
-            match (name.as_str(), arg) {
-                ("Ref", Value::String(id)) => format!("${{{id}}}"),
-                ("Fn::GetAtt", Value::Array(parts)) => format!(
-                    "${{{}}}",
-                    parts
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .collect::<Vec<_>>()
-                        .join(".")
-                ),
-                ("Fn::Sub", Value::String(s)) => s.clone(),
-                ("Fn::Sub", Value::Array(parts)) => parts.first().map(pattern).unwrap_or_default(),
-                ("Fn::Join", Value::Array(parts)) if parts.len() == 2 => {
-                    let separator = parts[0].as_str().unwrap_or("");
-                    match &parts[1] {
-                        Value::Array(items) => items
-                            .iter()
-                            .map(pattern)
-                            .collect::<Vec<_>>()
-                            .join(separator),
-                        other => pattern(other),
-                    }
-                }
-                _ => "${?}".to_string(),
-            }
-        }
+    if let Value::String(s) = value {
+        return s.clone();
+    }
+    match Intrinsic::parse(value) {
+        Some(Intrinsic::Ref(id)) => format!("${{{id}}}"),
+        Some(Intrinsic::GetAtt {
+            resource,
+            attribute,
+        }) => match attribute {
+            Some(a) => format!("${{{resource}.{a}}}"),
+            None => format!("${{{resource}}}"),
+        },
+        Some(Intrinsic::Sub { text, .. }) => text.to_string(),
+        Some(Intrinsic::Join { separator, parts }) => match parts {
+            Value::Array(items) => items
+                .iter()
+                .map(pattern)
+                .collect::<Vec<_>>()
+                .join(separator),
+            other => pattern(other),
+        },
         _ => "${?}".to_string(),
     }
 }
@@ -82,13 +73,7 @@ fn policy_statements(t: &RawTemplate) -> Vec<(&String, &Value)> {
 /// Roles that Lambda functions run as, by logical id.
 fn execution_roles(t: &RawTemplate) -> Vec<&str> {
     t.resources_of_type("AWS::Lambda::Function")
-        .filter_map(|(_, f)| {
-            let role = f.properties.get("Role")?;
-            role.get("Fn::GetAtt")
-                .and_then(|p| p.get(0))
-                .or_else(|| role.get("Ref"))
-                .and_then(Value::as_str)
-        })
+        .filter_map(|(_, f)| Intrinsic::parse(f.properties.get("Role")?)?.target())
         .collect()
 }
 

@@ -1,7 +1,7 @@
 //! Rules for API Gateway WebSocket APIs that generic linters miss.
 
 use super::{Finding, Severity};
-use crate::raw::RawTemplate;
+use crate::raw::{Intrinsic, RawTemplate};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -47,7 +47,10 @@ pub fn check_route_key(key: &str) -> Result<(), String> {
 
 /// The logical id a property refers to with `{"Ref": id}`, if it does.
 fn ref_target(value: Option<&Value>) -> Option<&str> {
-    value?.as_object()?.get("Ref")?.as_str()
+    match Intrinsic::parse(value?)? {
+        Intrinsic::Ref(id) => Some(id),
+        _ => None,
+    }
 }
 
 /// Whether `api_id` is a `Ref` to a WebSocket API of the template.

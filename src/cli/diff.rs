@@ -2,15 +2,11 @@
 
 use super::color::{Paint, When};
 use super::{BAD_INPUT, FINDINGS, OK};
-use crate::diff::input::{self, Stacks};
+use crate::diff::base::GitCli;
+use crate::diff::input::{self, Request};
 use crate::diff::report::{json, markdown, terminal};
 use crate::diff::{FailOn, Schemas};
-use crate::emit::Format;
-use crate::pipeline;
-use crate::raw::{RawError, RawTemplate};
-use crate::sources::HandlerSources;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
 pub const LONG_ABOUT: &str = "\
 Show what changes between two versions of CloudFormation templates: resources created,
@@ -40,6 +36,10 @@ of their property leaves are equal (references to other moved resources ignored)
 Formats: terminal (a tree like `terraform plan`: + create, ~ update, -/+ replace, - delete),
 markdown (a pull-request comment under GitHub's 65,536-character limit), json (documented in
 src/diff/report/json.rs; `version` is bumped on incompatible changes).
+
+Inputs fail closed: a path that does not exist, a folder with no templates, a REF that is
+not a revision, or a stacks folder missing or empty (at REF or here) is an error (exit 2),
+never `no changes`. Errors at REF name files as REF:path and list every invalid stack.
 
 Exit codes: 0 ok; 1 when a --fail-on gate matched; 2 bad usage or unreadable input (the
 message gives the file, line and column).";
@@ -104,15 +104,25 @@ pub struct DiffArgs {
 /// Runs `sockstack diff`; `when` is the global `--color`.
 pub fn run(args: &DiffArgs, when: When) -> u8 {
     let err = Paint::for_stderr(when);
-    let schemas = Schemas::bundled();
-    let report = match sides(args) {
-        Ok((old, new, folders)) => {
-            if folders {
-                input::compare_folders(&old, &new, schemas)
-            } else {
-                input::compare(&old, &new, schemas)
-            }
+    let request = match (&args.base, &args.old, &args.new) {
+        (None, Some(old), Some(new)) => Request::Paths { old, new },
+        (Some(_), Some(_), Some(_)) => {
+            eprintln!(
+                "{} with --base give at most one path (the new side)",
+                err.error("error:")
+            );
+            return BAD_INPUT;
         }
+        (Some(rev), old, new) => Request::Base {
+            rev,
+            new: old.as_deref().or(new.as_deref()),
+            stacks_dir: &args.stacks_dir,
+            handlers: &args.handlers,
+        },
+        (None, _, _) => unreachable!("clap requires OLD and NEW without --base"),
+    };
+    let report = match input::read_sides(&request, &GitCli) {
+        Ok(sides) => sides.compare(Schemas::bundled()),
         Err(message) => {
             eprintln!("{} {message}", err.error("error:"));
             return BAD_INPUT;
@@ -148,183 +158,4 @@ pub fn run(args: &DiffArgs, when: When) -> u8 {
         }
         FINDINGS
     }
-}
-
-/// Both sides, and whether they are folders (stacks paired by name).
-fn sides(args: &DiffArgs) -> Result<(Stacks, Stacks, bool), String> {
-    let shown = |e: RawError| e.to_string();
-    match &args.base {
-        None => {
-            let (old, new) = (
-                args.old.as_ref().expect("required"),
-                args.new.as_ref().expect("required"),
-            );
-            for p in [old, new] {
-                if !p.exists() {
-                    return Err(format!("{}: no such file or folder", p.display()));
-                }
-            }
-            if old.is_dir() != new.is_dir() {
-                return Err(format!(
-                    "{} is a {} but {} is a {}: compare a file with a file, or a folder with a folder",
-                    old.display(),
-                    if old.is_dir() { "folder" } else { "file" },
-                    new.display(),
-                    if new.is_dir() { "folder" } else { "file" },
-                ));
-            }
-            Ok((
-                input::load(old).map_err(shown)?,
-                input::load(new).map_err(shown)?,
-                old.is_dir(),
-            ))
-        }
-        Some(base) => {
-            if args.old.is_some() && args.new.is_some() {
-                return Err("with --base give at most one path (the new side)".into());
-            }
-            let old = synthesize_at(base, &args.stacks_dir, &args.handlers)?;
-            let new = match args.old.as_ref().or(args.new.as_ref()) {
-                Some(path) if path.is_file() => {
-                    // One template file: compare it with the base stack of the same name.
-                    let new = input::load(path).map_err(shown)?;
-                    let mut old = old;
-                    old.retain(|name, _| new.contains_key(name));
-                    return Ok((old, new, true));
-                }
-                Some(path) => input::load(path).map_err(shown)?,
-                None => synthesize_dir(&args.stacks_dir, &args.handlers, None)?,
-            };
-            Ok((old, new, true))
-        }
-    }
-}
-
-/// Synthesizes every stack file in `stacks_dir` with the handlers in `handlers` (`label` names the revision in
-/// messages).
-fn synthesize_dir(
-    stacks_dir: &Path,
-    handlers: &Path,
-    label: Option<&str>,
-) -> Result<Stacks, String> {
-    let at = label.map(|l| format!(" (at {l})")).unwrap_or_default();
-    if !stacks_dir.is_dir() {
-        return Ok(Stacks::new());
-    }
-    let files = pipeline::stack_files(&[], stacks_dir).or_else(|e| match e {
-        pipeline::StackError::NoStacks(_) => Ok(Vec::new()),
-        other => Err(format!("{other}{at}")),
-    })?;
-    let sources = HandlerSources::open(handlers).map_err(|e| format!("{e}{at}"))?;
-    let mut stacks = Stacks::new();
-    for file in files {
-        let s =
-            pipeline::synthesize(&file, &sources, Format::Yaml).map_err(|e| format!("{e}{at}"))?;
-        let raw =
-            RawTemplate::parse(&s.text).map_err(|e| format!("{}{at}: {e}", file.display()))?;
-        stacks.insert(s.name.clone(), (raw, file));
-    }
-    Ok(stacks)
-}
-
-fn git(args: &[&str]) -> Result<Vec<u8>, String> {
-    let out = Command::new("git")
-        .args(args)
-        .output()
-        .map_err(|e| format!("cannot run git: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "git {} failed: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
-    Ok(out.stdout)
-}
-
-/// The stacks at git revision `rev`: `git archive` of the stack files, the handlers member, the contract crate
-/// and Cargo.lock into a temporary folder, then [`synthesize_dir`] there.
-fn synthesize_at(rev: &str, stacks_dir: &Path, handlers: &Path) -> Result<Stacks, String> {
-    git(&[
-        "rev-parse",
-        "--verify",
-        "--quiet",
-        &format!("{rev}^{{commit}}"),
-    ])
-    .map_err(|_| format!("--base {rev}: not a git revision here"))?;
-    let prefix = String::from_utf8_lossy(&git(&["rev-parse", "--show-prefix"])?)
-        .trim()
-        .to_owned();
-    let rel = |p: &Path| -> String {
-        let p = p.to_string_lossy();
-        let p = p.trim_start_matches("./").trim_end_matches('/');
-        format!("{prefix}{p}")
-    };
-    // contract/ and Cargo.lock sit beside the handlers folder (see crate::sources).
-    let beside = |name: &str| -> String {
-        let parent = handlers.parent().filter(|p| !p.as_os_str().is_empty());
-        rel(&parent.map_or_else(|| PathBuf::from(name), |p| p.join(name)))
-    };
-    let wanted = [
-        rel(stacks_dir),
-        rel(handlers),
-        beside("contract"),
-        beside("Cargo.lock"),
-    ];
-    let present: Vec<&String> = wanted
-        .iter()
-        .filter(|p| git(&["cat-file", "-e", &format!("{rev}:{p}")]).is_ok())
-        .collect();
-    let tmp = tempdir().map_err(|e| format!("cannot create a temporary folder: {e}"))?;
-    let result = (|| {
-        if !present.iter().any(|p| **p == rel(stacks_dir)) {
-            return Ok(Stacks::new());
-        }
-        let tar = tmp.join("base.tar");
-        let mut args = vec!["archive", "--format=tar", "-o"];
-        let tar_str = tar.to_string_lossy().into_owned();
-        args.push(&tar_str);
-        args.push(rev);
-        args.push("--");
-        args.extend(present.iter().map(|s| s.as_str()));
-        git(&args)?;
-        let status = Command::new("tar")
-            .arg("-xf")
-            .arg(&tar)
-            .arg("-C")
-            .arg(&tmp)
-            .status()
-            .map_err(|e| format!("cannot run tar: {e}"))?;
-        if !status.success() {
-            return Err(format!("tar could not extract the archive of {rev}"));
-        }
-        let root = tmp.clone();
-        let mut stacks = synthesize_dir(
-            &root.join(rel(stacks_dir)),
-            &root.join(rel(handlers)),
-            Some(rev),
-        )?;
-        // Name the base side by revision, not by the temporary folder.
-        for (_, path) in stacks.values_mut() {
-            if let Ok(inside) = path.strip_prefix(&root) {
-                *path = PathBuf::from(format!("{rev}:{}", inside.display()));
-            }
-        }
-        Ok(stacks)
-    })();
-    let _ = std::fs::remove_dir_all(&tmp);
-    result
-}
-
-fn tempdir() -> std::io::Result<PathBuf> {
-    let base = std::env::temp_dir();
-    for i in 0..100u32 {
-        let dir = base.join(format!("sockstack-diff-{}-{i}", std::process::id()));
-        match std::fs::create_dir(&dir) {
-            Ok(()) => return Ok(dir),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e),
-        }
-    }
-    Err(std::io::Error::other("no free temporary folder name"))
 }

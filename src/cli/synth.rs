@@ -2,7 +2,7 @@
 
 use super::color::Paint;
 use super::{BAD_INPUT, FINDINGS, OK, StackArgs, report_findings, synthesize_all};
-use crate::emit::{self, Format};
+use crate::emit::{self, Format, Outcome};
 use std::path::PathBuf;
 
 pub const LONG_ABOUT: &str = "\
@@ -16,7 +16,12 @@ the zip it builds.
 All stacks are synthesized and checked in memory first. If any stack file has a problem,
 every problem is reported with its file, line and column, the command exits 2 and nothing
 is written. Otherwise each out/<name>/ folder is replaced whole, atomically; folders of
-other stacks are left alone. The same stack file always gives byte-identical output.";
+other stacks are left alone, and a folder sockstack did not create is never replaced. A run
+stopped half-way is finished by the next one. The same stack file always gives byte-identical
+output.
+
+Stack names (the stack file's name without .yaml) must be plain: a lower-case letter, then
+lower-case letters, digits or `-`, at most 64 characters; `assets` and `token` are reserved.";
 
 pub const EXAMPLES: &str = "\
 Examples:
@@ -53,18 +58,24 @@ pub fn run(args: &SynthArgs, paint: &Paint) -> u8 {
         return FINDINGS;
     }
     let outputs: Vec<_> = stacks.iter().map(|s| s.output()).collect();
-    if let Err(e) = emit::write_all(&args.out, &outputs) {
-        eprintln!(
-            "{} cannot write {}: {e}; the previous output is unchanged",
-            paint.error("error:"),
-            args.out.display()
-        );
-        return BAD_INPUT;
+    let written = match emit::write_all(&args.out, &outputs) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("{} {e}", paint.error("error:"));
+            return BAD_INPUT;
+        }
+    };
+    if let Some(r) = &written.recovered {
+        eprintln!("note: {r} (in {})", args.out.display());
     }
-    for s in &stacks {
+    for (s, (_, outcome)) in stacks.iter().zip(&written.stacks) {
+        let verb = match outcome {
+            Outcome::Unchanged => "unchanged",
+            Outcome::Created | Outcome::Replaced => "synthesized",
+        };
         println!(
             "{} {} -> {} ({} resources, {} bytes)",
-            paint.good("synthesized"),
+            paint.good(verb),
             s.file.display(),
             args.out.join(&s.name).join(s.template_file()).display(),
             s.template.resources.len(),

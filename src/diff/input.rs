@@ -135,3 +135,115 @@ pub fn compare_folders(old: &Stacks, new: &Stacks, schemas: &Schemas) -> DiffRep
         .collect();
     DiffReport::new(stacks)
 }
+
+/// What to compare, as the command line says it.
+#[derive(Debug, Clone, Copy)]
+pub enum Request<'a> {
+    /// Two template files, or two output folders.
+    Paths {
+        /// The old side.
+        old: &'a Path,
+        /// The new side.
+        new: &'a Path,
+    },
+    /// The stacks at a git revision against `new` (a template file or an output
+    /// folder) or, without it, the working tree's stack files synthesized.
+    Base {
+        /// The revision.
+        rev: &'a str,
+        /// The new side, when given.
+        new: Option<&'a Path>,
+        /// Where stack files are (relative to the current folder, in both revisions).
+        stacks_dir: &'a Path,
+        /// The handlers member (likewise).
+        handlers: &'a Path,
+    },
+}
+
+/// Both sides of a diff, read.
+pub struct Sides {
+    /// The old side.
+    pub old: Stacks,
+    /// The new side.
+    pub new: Stacks,
+    /// Whether stacks are paired by name (folders, `--base`) rather than as two single files.
+    pub by_name: bool,
+}
+
+impl Sides {
+    /// The diff of the two sides.
+    pub fn compare(&self, schemas: &Schemas) -> DiffReport {
+        if self.by_name {
+            compare_folders(&self.old, &self.new, schemas)
+        } else {
+            compare(&self.old, &self.new, schemas)
+        }
+    }
+}
+
+/// Reads both sides of `request`. Fails closed: a path that does not exist, a folder
+/// holding no templates, a revision that is not one, or no stack files are errors, never
+/// an empty side (which would report "no changes" and let a gate pass).
+pub fn read_sides(request: &Request, git: &dyn super::base::Git) -> Result<Sides, String> {
+    let shown = |e: RawError| e.to_string();
+    match *request {
+        Request::Paths { old, new } => {
+            for p in [old, new] {
+                if !p.exists() {
+                    return Err(format!("{}: no such file or folder", p.display()));
+                }
+            }
+            if old.is_dir() != new.is_dir() {
+                let kind = |p: &Path| if p.is_dir() { "folder" } else { "file" };
+                return Err(format!(
+                    "{} is a {} but {} is a {}: compare a file with a file, or a folder with a folder",
+                    old.display(),
+                    kind(old),
+                    new.display(),
+                    kind(new),
+                ));
+            }
+            Ok(Sides {
+                old: load_some(old)?,
+                new: load_some(new)?,
+                by_name: old.is_dir(),
+            })
+        }
+        Request::Base {
+            rev,
+            new,
+            stacks_dir,
+            handlers,
+        } => {
+            let mut old = super::base::stacks_at(git, rev, stacks_dir, handlers)?;
+            let new = match new {
+                Some(path) if path.is_file() => {
+                    // One template file: compare it with the base stack of the same name.
+                    let new = load(path).map_err(shown)?;
+                    old.retain(|name, _| new.contains_key(name));
+                    new
+                }
+                Some(path) if path.is_dir() => load_some(path)?,
+                Some(path) => return Err(format!("{}: no such file or folder", path.display())),
+                None => super::base::synthesize_dir(stacks_dir, handlers)?,
+            };
+            Ok(Sides {
+                old,
+                new,
+                by_name: true,
+            })
+        }
+    }
+}
+
+/// [`load`], refusing a folder that holds no templates.
+fn load_some(path: &Path) -> Result<Stacks, String> {
+    let stacks = load(path).map_err(|e| e.to_string())?;
+    if stacks.is_empty() {
+        return Err(format!(
+            "{}: no templates in this folder, so there is nothing to compare\n  expected: <stack>/template.yaml or template.json (sockstack's out/), or <stack>.template.json (cdk.out/)",
+            path.display()
+        ));
+    }
+    Ok(stacks)
+}

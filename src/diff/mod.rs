@@ -13,6 +13,7 @@
 //!
 //! Reports are in [`report`]; the CLI is `crate::cli::diff`.
 
+pub mod base;
 pub mod fold;
 pub mod input;
 pub mod rename;

@@ -1,6 +1,7 @@
 //! Comparing JSON values: property paths, list items matched by identity, similarity, and a short rendering
 //! of values (intrinsics in their `!Ref`/`!GetAtt`/`!Sub` short form) for people.
 
+use crate::raw::Intrinsic;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -115,10 +116,7 @@ pub const ITEM_SIMILARITY: f64 = 0.5;
 
 /// Whether a mapping is an intrinsic function (`Ref`, `Condition` or `Fn::…`, alone).
 pub fn is_intrinsic(map: &Map<String, Value>) -> bool {
-    map.len() == 1
-        && map
-            .keys()
-            .all(|k| k == "Ref" || k == "Condition" || k.starts_with("Fn::"))
+    Intrinsic::from_map(map).is_some()
 }
 
 fn is_atomic(value: &Value) -> bool {
@@ -326,115 +324,38 @@ pub fn similarity(a: &Value, b: &Value) -> f64 {
     }
 }
 
-/// The logical ids a value refers to: `Ref`, `Fn::GetAtt` and `${Id}` / `${Id.Attr}` inside `Fn::Sub`
-/// (pseudo parameters such as `AWS::Region` left out).
-pub fn references(value: &Value, out: &mut Vec<String>) {
-    match value {
-        Value::Object(m) => {
-            if m.len() == 1 {
-                if let Some(Value::String(id)) = m.get("Ref") {
-                    if !id.starts_with("AWS::") {
-                        out.push(id.clone());
-                    }
-                    return;
-                }
-                if let Some(Value::Array(parts)) = m.get("Fn::GetAtt")
-                    && let Some(Value::String(id)) = parts.first()
-                {
-                    out.push(id.clone());
-                    return;
-                }
-                if let Some(sub) = m.get("Fn::Sub") {
-                    let (text, vars) = match sub {
-                        Value::String(s) => (s.as_str(), None),
-                        Value::Array(items) => (
-                            items.first().and_then(Value::as_str).unwrap_or(""),
-                            items.get(1),
-                        ),
-                        _ => ("", None),
-                    };
-                    let bound: Vec<&str> = vars
-                        .and_then(Value::as_object)
-                        .map(|m| m.keys().map(String::as_str).collect())
-                        .unwrap_or_default();
-                    for var in sub_variables(text) {
-                        let id = var.split('.').next().unwrap_or(var);
-                        if !id.starts_with("AWS::") && !bound.contains(&id) {
-                            out.push(id.to_owned());
-                        }
-                    }
-                    if let Some(vars) = vars {
-                        references(vars, out);
-                    }
-                    return;
-                }
-            }
-            m.values().for_each(|v| references(v, out));
-        }
-        Value::Array(items) => items.iter().for_each(|v| references(v, out)),
-        _ => {}
-    }
-}
-
-/// The `${…}` variables of an `Fn::Sub` string (`${!Literal}` left out).
-pub fn sub_variables(text: &str) -> Vec<&str> {
-    let mut vars = Vec::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("${") {
-        let after = &rest[start + 2..];
-        let Some(end) = after.find('}') else { break };
-        let var = &after[..end];
-        if !var.starts_with('!') {
-            vars.push(var.trim());
-        }
-        rest = &after[end + 1..];
-    }
-    vars
-}
+pub use crate::raw::intrinsic::{references, sub_variables};
 
 /// A copy of `value` where every reference to one of `ids` reads `*` instead (so that two resources that differ
 /// only in which renamed resource they point at compare equal).
 pub fn mask_references(value: &Value, ids: &dyn Fn(&str) -> bool) -> Value {
-    match value {
-        Value::Object(m) if m.len() == 1 => {
-            if let Some(Value::String(id)) = m.get("Ref")
-                && ids(id)
-            {
-                return serde_json::json!({"Ref": "*"});
-            }
-            if let Some(Value::Array(parts)) = m.get("Fn::GetAtt")
-                && let Some(Value::String(id)) = parts.first()
-                && ids(id)
-            {
-                let mut parts = parts.clone();
-                parts[0] = Value::from("*");
-                return serde_json::json!({ "Fn::GetAtt": parts });
-            }
-            if let Some(Value::String(text)) = m.get("Fn::Sub") {
-                return serde_json::json!({ "Fn::Sub": mask_sub(text, ids) });
-            }
-            if let Some(Value::Array(items)) = m.get("Fn::Sub")
-                && let Some(Value::String(text)) = items.first()
-            {
-                let mut items: Vec<Value> = items.iter().map(|v| mask_references(v, ids)).collect();
-                items[0] = Value::from(mask_sub(text, ids));
-                return serde_json::json!({ "Fn::Sub": items });
-            }
-            Value::Object(
-                m.iter()
-                    .map(|(k, v)| (k.clone(), mask_references(v, ids)))
-                    .collect(),
-            )
+    let masked = |v: &Value| mask_references(v, ids);
+    match (Intrinsic::parse(value), value) {
+        (Some(Intrinsic::Ref(id)), _) if ids(id) => serde_json::json!({"Ref": "*"}),
+        (Some(Intrinsic::GetAtt { resource, .. }), Value::Object(m)) if ids(resource) => {
+            let mut parts = m["Fn::GetAtt"].as_array().cloned().unwrap_or_default();
+            parts[0] = Value::from("*");
+            serde_json::json!({ "Fn::GetAtt": parts })
         }
-        Value::Object(m) => Value::Object(
-            m.iter()
-                .map(|(k, v)| (k.clone(), mask_references(v, ids)))
-                .collect(),
-        ),
-        Value::Array(items) => {
-            Value::Array(items.iter().map(|v| mask_references(v, ids)).collect())
+        (Some(Intrinsic::Sub { text, vars: None }), _) => {
+            serde_json::json!({ "Fn::Sub": mask_sub(text, ids) })
         }
-        other => other.clone(),
+        (
+            Some(Intrinsic::Sub {
+                text,
+                vars: Some(vars),
+            }),
+            _,
+        ) => {
+            let vars: Map<String, Value> =
+                vars.iter().map(|(k, v)| (k.clone(), masked(v))).collect();
+            serde_json::json!({ "Fn::Sub": [mask_sub(text, ids), vars] })
+        }
+        (_, Value::Object(m)) => {
+            Value::Object(m.iter().map(|(k, v)| (k.clone(), masked(v))).collect())
+        }
+        (_, Value::Array(items)) => Value::Array(items.iter().map(masked).collect()),
+        (_, other) => other.clone(),
     }
 }
 
@@ -544,30 +465,32 @@ fn write_short(value: &Value, out: &mut String) {
             }
             out.push(']');
         }
-        Value::Object(m) if is_intrinsic(m) => {
-            let (k, v) = m.iter().next().expect("one entry");
-            match (k.as_str(), v) {
-                ("Ref", Value::String(id)) => {
-                    out.push_str("!Ref ");
-                    out.push_str(id);
-                }
-                ("Fn::GetAtt", Value::Array(parts)) if parts.iter().all(Value::is_string) => {
-                    out.push_str("!GetAtt ");
-                    let names: Vec<&str> = parts.iter().filter_map(Value::as_str).collect();
-                    out.push_str(&names.join("."));
-                }
-                ("Condition", Value::String(c)) => {
-                    out.push_str("!Condition ");
-                    out.push_str(c);
-                }
-                _ => {
-                    out.push('!');
-                    out.push_str(k.trim_start_matches("Fn::"));
-                    out.push(' ');
-                    write_short(v, out);
-                }
+        Value::Object(m) if let Some(intrinsic) = Intrinsic::from_map(m) => match intrinsic {
+            Intrinsic::Ref(id) => {
+                out.push_str("!Ref ");
+                out.push_str(id);
             }
-        }
+            Intrinsic::GetAtt {
+                resource,
+                attribute: Some(attribute),
+            } => {
+                out.push_str("!GetAtt ");
+                out.push_str(resource);
+                out.push('.');
+                out.push_str(attribute);
+            }
+            Intrinsic::Condition(c) => {
+                out.push_str("!Condition ");
+                out.push_str(c);
+            }
+            _ => {
+                let (k, v) = m.iter().next().expect("one entry");
+                out.push('!');
+                out.push_str(k.trim_start_matches("Fn::"));
+                out.push(' ');
+                write_short(v, out);
+            }
+        },
         Value::Object(m) => {
             out.push('{');
             for (i, (k, v)) in m.iter().enumerate() {

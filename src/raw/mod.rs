@@ -14,6 +14,11 @@
 //!
 //! Errors carry the file (when known), a 1-based line and column (when known) and what is wrong.
 
+pub mod intrinsic;
+
+pub use intrinsic::Intrinsic;
+
+use crate::input::{self, InputError, Limits, Syntax};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -134,12 +139,46 @@ impl fmt::Display for RawError {
 
 impl std::error::Error for RawError {}
 
+/// `text.parse::<RawTemplate>()` / `RawTemplate::from_str(text)`: [`RawTemplate::parse`].
+impl std::str::FromStr for RawTemplate {
+    type Err = RawError;
+    fn from_str(text: &str) -> Result<RawTemplate, RawError> {
+        RawTemplate::parse(text)
+    }
+}
+
+impl From<InputError> for RawError {
+    fn from(e: InputError) -> Self {
+        RawError {
+            file: Some(e.file),
+            line: e.position.map(|p| p.0),
+            column: e.position.map(|p| p.1),
+            message: e.message,
+        }
+    }
+}
+
+/// The input limits from the environment, as a template error when a variable is invalid.
+fn limits() -> Result<Limits, RawError> {
+    Limits::from_env().map_err(RawError::new)
+}
+
 impl RawTemplate {
     /// Parses a template written as JSON or YAML (short forms included).
     ///
     /// Text whose first non-blank character is `{` is read as JSON (so that positions in errors are JSON's),
     /// anything else as YAML.
+    ///
+    /// The text is first checked against the input limits ([`crate::input::Limits::from_env`]):
+    /// nesting, collection sizes, the number of values, and duplicate keys (in JSON too).
     pub fn parse(text: &str) -> Result<RawTemplate, RawError> {
+        RawTemplate::parse_with(text, &limits()?)
+    }
+
+    /// [`RawTemplate::parse`] with explicit input limits.
+    pub fn parse_with(text: &str, limits: &Limits) -> Result<RawTemplate, RawError> {
+        input::check_structure(text, Syntax::of(text), limits)
+            .map_err(|e| RawError::new(e.message).at(e.position))?;
         let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let document = if text.trim_start().starts_with('{') {
             serde_json::from_str::<Value>(text).map_err(|e| {
@@ -182,11 +221,21 @@ impl RawTemplate {
         RawTemplate::from_value_located(document).map_err(|e| e.error)
     }
 
-    /// Reads a template file; errors name the file.
+    /// Reads a template file: [`RawTemplate::read`] under the name the deploy and dev layers use.
+    pub fn from_path(path: &Path) -> Result<RawTemplate, RawError> {
+        RawTemplate::read(path)
+    }
+
+    /// Reads a template file within the input limits ([`crate::input::read_bounded`]:
+    /// regular files only, size-capped); errors name the file.
     pub fn read(path: &Path) -> Result<RawTemplate, RawError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| RawError::new(format!("cannot read the template: {e}")).in_file(path))?;
-        RawTemplate::parse(&text).map_err(|e| e.in_file(path))
+        RawTemplate::read_with(path, &limits().map_err(|e| e.in_file(path))?)
+    }
+
+    /// [`RawTemplate::read`] with explicit input limits.
+    pub fn read_with(path: &Path, limits: &Limits) -> Result<RawTemplate, RawError> {
+        let text = input::read_bounded(path, limits).map_err(RawError::from)?;
+        RawTemplate::parse_with(&text, limits).map_err(|e| e.in_file(path))
     }
 
     /// The resources of one type, by logical id.

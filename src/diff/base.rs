@@ -1,0 +1,200 @@
+//! `sockstack diff --base REF`: the stacks at a git revision, synthesized by this binary.
+//!
+//! The stack files, the handlers member, `contract/` and `Cargo.lock` at REF are exported
+//! into a temporary folder (through [`Git`]) and every stack file there is synthesized as
+//! `sockstack synth` would. Errors name files as `REF:path` (never the temporary folder),
+//! and every invalid stack at REF is listed at once. A revision that is not one, or a
+//! stacks folder missing or empty at REF, is an error: a gate must never pass because it
+//! compared nothing.
+
+use super::input::Stacks;
+use crate::emit::Format;
+use crate::pipeline;
+use crate::raw::RawTemplate;
+use crate::sources::HandlerSources;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// What `--base` needs from git.
+pub trait Git {
+    /// Succeeds when `rev` names a commit.
+    fn verify_commit(&self, rev: &str) -> Result<(), String>;
+    /// The current folder's path inside the repository, with a trailing `/` (empty at the root).
+    fn prefix(&self) -> Result<String, String>;
+    /// Whether `path` (from the repository root) exists at `rev`.
+    fn exists(&self, rev: &str, path: &str) -> bool;
+    /// Writes `paths` (from the repository root) as they are at `rev` into the folder `into`.
+    fn export(&self, rev: &str, paths: &[String], into: &Path) -> Result<(), String>;
+}
+
+/// [`Git`] through the `git` and `tar` programs, in the current folder.
+pub struct GitCli;
+
+fn run(cmd: &mut Command) -> Result<Vec<u8>, String> {
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
+    if !out.status.success() {
+        let args: Vec<_> = cmd.get_args().map(|a| a.to_string_lossy()).collect();
+        return Err(format!(
+            "{} {} failed: {}",
+            cmd.get_program().to_string_lossy(),
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(out.stdout)
+}
+
+impl Git for GitCli {
+    fn verify_commit(&self, rev: &str) -> Result<(), String> {
+        run(Command::new("git").args([
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{rev}^{{commit}}"),
+        ]))
+        .map(|_| ())
+    }
+
+    fn prefix(&self) -> Result<String, String> {
+        let out = run(Command::new("git").args(["rev-parse", "--show-prefix"]))?;
+        Ok(String::from_utf8_lossy(&out).trim().to_owned())
+    }
+
+    fn exists(&self, rev: &str, path: &str) -> bool {
+        run(Command::new("git").args(["cat-file", "-e", &format!("{rev}:{path}")])).is_ok()
+    }
+
+    fn export(&self, rev: &str, paths: &[String], into: &Path) -> Result<(), String> {
+        let tar = into.join(".base.tar");
+        run(Command::new("git")
+            .args(["archive", "--format=tar", "-o"])
+            .arg(&tar)
+            .arg(rev)
+            .arg("--")
+            .args(paths))?;
+        run(Command::new("tar").arg("-xf").arg(&tar).arg("-C").arg(into))?;
+        std::fs::remove_file(&tar).map_err(|e| format!("cannot remove {}: {e}", tar.display()))
+    }
+}
+
+/// The stacks at git revision `rev`: `stacks_dir` and `handlers` are relative to the current folder
+/// (`contract/` and `Cargo.lock` sit beside the handlers folder, see [`crate::sources`]).
+pub fn stacks_at(
+    git: &dyn Git,
+    rev: &str,
+    stacks_dir: &Path,
+    handlers: &Path,
+) -> Result<Stacks, String> {
+    git.verify_commit(rev)
+        .map_err(|_| format!("--base {rev}: not a git revision here"))?;
+    let prefix = git.prefix()?;
+    let rel = |p: &Path| -> String {
+        let p = p.to_string_lossy();
+        let p = p.trim_start_matches("./").trim_end_matches('/');
+        format!("{prefix}{p}")
+    };
+    let beside = |name: &str| -> String {
+        let parent = handlers.parent().filter(|p| !p.as_os_str().is_empty());
+        rel(&parent.map_or_else(|| PathBuf::from(name), |p| p.join(name)))
+    };
+    let stacks_rel = rel(stacks_dir);
+    if !git.exists(rev, &stacks_rel) {
+        return Err(format!(
+            "--base {rev}: {rev}:{stacks_rel} does not exist, so there is nothing to compare with\n  expected: --stacks-dir naming the stack files' folder (relative to the current folder, the same in both revisions)"
+        ));
+    }
+    let wanted = [
+        stacks_rel.clone(),
+        rel(handlers),
+        beside("contract"),
+        beside("Cargo.lock"),
+    ];
+    let present: Vec<String> = wanted
+        .into_iter()
+        .filter(|p| *p == stacks_rel || git.exists(rev, p))
+        .collect();
+    let tmp = TempDir::new()?;
+    git.export(rev, &present, tmp.path())?;
+    let shown = |text: String| {
+        let root = format!("{}/", tmp.path().display());
+        text.replace(&root, &format!("{rev}:"))
+    };
+    let stacks = synthesize_dir(
+        &tmp.path().join(&stacks_rel),
+        &tmp.path().join(rel(handlers)),
+    )
+    .map_err(|e| shown(format!("at --base {rev}: {e}")))?;
+    Ok(stacks
+        .into_iter()
+        .map(|(name, (template, path))| {
+            let inside = path.strip_prefix(tmp.path()).unwrap_or(&path);
+            let named = PathBuf::from(format!("{rev}:{}", inside.display()));
+            (name, (template, named))
+        })
+        .collect())
+}
+
+/// Synthesizes every stack file in `stacks_dir` with the handlers in `handlers`. The folder
+/// must hold at least one stack file; every invalid stack is reported, not just the first.
+pub fn synthesize_dir(stacks_dir: &Path, handlers: &Path) -> Result<Stacks, String> {
+    if !stacks_dir.is_dir() {
+        return Err(format!(
+            "{}: no such folder, so there is nothing to compare\n  expected: --stacks-dir naming the stack files' folder",
+            stacks_dir.display()
+        ));
+    }
+    let files = pipeline::stack_files(&[], stacks_dir).map_err(|e| e.to_string())?;
+    let sources = HandlerSources::open(handlers).map_err(|e| e.to_string())?;
+    let mut stacks = Stacks::new();
+    let mut problems = Vec::new();
+    for file in files {
+        match pipeline::synthesize(&file, &sources, Format::Yaml) {
+            Ok(s) => match RawTemplate::parse(&s.text) {
+                Ok(raw) => {
+                    stacks.insert(s.name.clone(), (raw, file));
+                }
+                Err(e) => problems.push(format!("{}: {e}", file.display())),
+            },
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    if problems.is_empty() {
+        Ok(stacks)
+    } else {
+        Err(format!(
+            "{} invalid stack file(s):\n{}",
+            problems.len(),
+            problems.join("\n")
+        ))
+    }
+}
+
+/// A temporary folder removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new() -> Result<TempDir, String> {
+        let base = std::env::temp_dir();
+        for i in 0..100u32 {
+            let dir = base.join(format!("sockstack-diff-{}-{i}", std::process::id()));
+            match std::fs::create_dir(&dir) {
+                Ok(()) => return Ok(TempDir(dir)),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(format!("cannot create a temporary folder: {e}")),
+            }
+        }
+        Err("cannot create a temporary folder: no free name".into())
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
