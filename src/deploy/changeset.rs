@@ -482,6 +482,26 @@ pub fn render_markdown(name: &str, comparisons: &[Comparison]) -> String {
     out
 }
 
+/// A diff report (`text`, in its format) with the comparison added: a `changeSet` key for JSON
+/// (`{"name", "resources": [...]}`), a section for Markdown, lines for a terminal.
+pub fn append(
+    text: &str,
+    json: bool,
+    markdown: bool,
+    name: &str,
+    comparisons: &[Comparison],
+) -> String {
+    if json {
+        let mut v: Value = serde_json::from_str(text).expect("the JSON report");
+        v["changeSet"] = json!({"name": name, "resources": comparisons});
+        serde_json::to_string_pretty(&v).expect("JSON") + "\n"
+    } else if markdown {
+        format!("{text}{}", render_markdown(name, comparisons))
+    } else {
+        format!("{text}\n{}", render_terminal(name, comparisons))
+    }
+}
+
 fn cfn_text(c: &Comparison) -> String {
     match &c.cloudformation {
         None => "no change".into(),
