@@ -1483,6 +1483,7 @@ impl ChatProject {
         .to_string()
     }
 
+    /// Change sets that could still be executed (executed ones stay listed in moto).
     fn change_sets(&self, moto: &Moto) -> Vec<Value> {
         as_list(
             &moto.aws(&[
@@ -1492,6 +1493,9 @@ impl ChatProject {
                 &self.stack_name,
             ])["Summaries"],
         )
+        .into_iter()
+        .filter(|c| c["ExecutionStatus"] == "AVAILABLE")
+        .collect()
     }
 }
 
