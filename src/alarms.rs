@@ -204,8 +204,14 @@ pub fn build(inputs: &Inputs) -> Observability {
             ]
         };
         for (metric, what) in [
-            ("IntegrationError", "integration errors (the functions behind routes failed or timed out)"),
-            ("ExecutionError", "execution errors (API Gateway could not run the route)"),
+            (
+                "IntegrationError",
+                "integration errors (the functions behind routes failed or timed out)",
+            ),
+            (
+                "ExecutionError",
+                "execution errors (API Gateway could not run the route)",
+            ),
         ] {
             add(Spec {
                 id: format!("{}{metric}sAlarm", api.logical_id),
@@ -263,7 +269,10 @@ pub fn build(inputs: &Inputs) -> Observability {
         ] {
             add(Spec {
                 id: format!("{t}{short}Alarm"),
-                description: format!("{t}: throttled requests ({metric}) in {} minutes", PERIOD / 60),
+                description: format!(
+                    "{t}: throttled requests ({metric}) in {} minutes",
+                    PERIOD / 60
+                ),
                 namespace: "AWS/DynamoDB",
                 metric,
                 dimensions: vec![Dimension {
@@ -383,8 +392,16 @@ mod tests {
         for (id, r) in &o.resources {
             let v = value(r);
             if v["Type"] == "AWS::CloudWatch::Alarm" {
-                assert_eq!(v["Properties"]["AlarmActions"], json!([{"Ref": TOPIC}]), "{id}");
-                assert_eq!(v["Properties"]["OKActions"], json!([{"Ref": TOPIC}]), "{id}");
+                assert_eq!(
+                    v["Properties"]["AlarmActions"],
+                    json!([{"Ref": TOPIC}]),
+                    "{id}"
+                );
+                assert_eq!(
+                    v["Properties"]["OKActions"],
+                    json!([{"Ref": TOPIC}]),
+                    "{id}"
+                );
                 assert_eq!(v["Properties"]["TreatMissingData"], "notBreaching", "{id}");
             }
         }
@@ -399,7 +416,9 @@ mod tests {
     fn cloudwatch_may_use_the_topic_key_and_it_rotates() {
         let key = value(&build(&inputs()).resources[TOPIC_KEY]);
         assert_eq!(key["Properties"]["EnableKeyRotation"], true);
-        let statements = key["Properties"]["KeyPolicy"]["Statement"].as_array().unwrap();
+        let statements = key["Properties"]["KeyPolicy"]["Statement"]
+            .as_array()
+            .unwrap();
         let cw = statements
             .iter()
             .find(|s| s["Principal"] == json!({"Service": ["cloudwatch.amazonaws.com"]}))
@@ -424,10 +443,12 @@ mod tests {
             sub["Metadata"]["cfn-lint"]["config"]["ignore_checks"],
             json!([NO_REDRIVE.0])
         );
-        assert!(sub["Metadata"]["cfn-lint"]["reasons"][NO_REDRIVE.0]
-            .as_str()
-            .unwrap()
-            .contains("dead-letter queue"));
+        assert!(
+            sub["Metadata"]["cfn-lint"]["reasons"][NO_REDRIVE.0]
+                .as_str()
+                .unwrap()
+                .contains("dead-letter queue")
+        );
     }
 
     #[test]

@@ -132,7 +132,14 @@ impl Moto {
     fn account_role(&self, region: &str) {
         let name = format!("apigateway-cloudwatch-{region}");
         let trust = r#"{"Statement":[{"Effect":"Allow","Principal":{"Service":"apigateway.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-        let _ = self.try_aws(&["iam", "create-role", "--role-name", &name, "--assume-role-policy-document", trust]);
+        let _ = self.try_aws(&[
+            "iam",
+            "create-role",
+            "--role-name",
+            &name,
+            "--assume-role-policy-document",
+            trust,
+        ]);
         self.aws(&[
             "apigateway",
             "update-account",
@@ -1287,7 +1294,12 @@ esac
         .env_remove("AWS_DEFAULT_REGION")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2), "a failed AWS step: {}", stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a failed AWS step: {}",
+        stderr(&out)
+    );
     let err = stderr(&out);
     assert!(
         err.contains(&format!("stack {stack_name} is UPDATE_ROLLBACK_COMPLETE")),
@@ -1425,7 +1437,14 @@ impl ChatProject {
         let project = Project::new();
         common::fake_handlers(
             project.path(),
-            &["authorizer", "connect", "disconnect", "default", "vote", "chat"],
+            &[
+                "authorizer",
+                "connect",
+                "disconnect",
+                "default",
+                "vote",
+                "chat",
+            ],
         );
         let stack_name = unique("team-health-chat");
         let p = ChatProject {
@@ -1512,16 +1531,25 @@ fn widening_a_role_needs_approval_and_diff_deployed_shows_it_then_nothing() {
 
     // Deployed and synthesized are the same.
     let out = chat.run(moto, &["diff", "--deployed", "dev", "--fail-on", "any"]);
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     assert!(stdout(&out).contains("no changes"), "{}", stdout(&out));
 
     // `broadcast` gives the chat role DynamoDB and @connections access it did not have.
     chat.access("broadcast");
-    let out = chat.run(
-        moto,
-        &["diff", "--deployed", "dev", "--fail-on", "widened"],
+    let out = chat.run(moto, &["diff", "--deployed", "dev", "--fail-on", "widened"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
     );
-    assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("ChatRole"), "{text}");
     assert!(text.contains("execute-api:ManageConnections"), "{text}");
@@ -1529,7 +1557,14 @@ fn widening_a_role_needs_approval_and_diff_deployed_shows_it_then_nothing() {
     // --change-set: CloudFormation's verdict beside sockstack's; nothing left behind.
     let out = chat.run(
         moto,
-        &["diff", "--deployed", "dev", "--change-set", "--format", "json"],
+        &[
+            "diff",
+            "--deployed",
+            "dev",
+            "--change-set",
+            "--format",
+            "json",
+        ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -1543,24 +1578,43 @@ fn widening_a_role_needs_approval_and_diff_deployed_shows_it_then_nothing() {
     // moto reports no `Replacement`, so it never agrees with a prediction of one (the comparison itself is
     // tested on a recorded describe-change-set reply in src/deploy/changeset.rs).
     assert_eq!(role["agrees"], false);
-    assert!(chat.change_sets(moto).is_empty(), "the change set was deleted");
+    assert!(
+        chat.change_sets(moto).is_empty(),
+        "the change set was deleted"
+    );
     assert_eq!(chat.deployed_body(moto), before);
 
     // Without a terminal and without --yes: refused, the widening named, the stack unchanged.
     let out = chat.deploy(moto, &bucket, &[]);
-    assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     let err = stderr(&out);
     assert!(err.contains("these changes need approval"), "{err}");
-    assert!(err.contains("widens access: ChatRole (AWS::IAM::Role)"), "{err}");
+    assert!(
+        err.contains("widens access: ChatRole (AWS::IAM::Role)"),
+        "{err}"
+    );
     assert!(err.contains("stdin is not a terminal"), "{err}");
     assert!(!err.contains("[7/7]"), "never executed:\n{err}");
     assert_eq!(chat.deployed_body(moto), before, "the stack is unchanged");
-    assert!(chat.change_sets(moto).is_empty(), "the change set was deleted");
+    assert!(
+        chat.change_sets(moto).is_empty(),
+        "the change set was deleted"
+    );
 
     // With --yes it applies.
     let out = chat.deploy(moto, &bucket, &["--yes"]);
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
-    assert!(stderr(&out).contains("approved by --yes"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("approved by --yes"),
+        "{}",
+        stderr(&out)
+    );
     assert!(
         stdout(&out).contains(&format!("{} UPDATE_COMPLETE", chat.stack_name)),
         "{}",
@@ -1571,7 +1625,13 @@ fn widening_a_role_needs_approval_and_diff_deployed_shows_it_then_nothing() {
 
     // And now the deployed stack is what the stack file says.
     let out = chat.run(moto, &["diff", "--deployed", "dev", "--fail-on", "any"]);
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -1581,7 +1641,14 @@ fn a_change_set_for_a_stack_not_deployed_leaves_no_stack_behind() {
     let bucket = create_bucket(moto);
     let out = chat.run(
         moto,
-        &["diff", "--deployed", "dev", "--change-set", "--bucket", &bucket],
+        &[
+            "diff",
+            "--deployed",
+            "dev",
+            "--change-set",
+            "--bucket",
+            &bucket,
+        ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
@@ -1598,7 +1665,10 @@ fn a_change_set_for_a_stack_not_deployed_leaves_no_stack_behind() {
             &chat.stack_name,
         ])
         .unwrap_err();
-    assert!(gone.contains("does not exist"), "no REVIEW_IN_PROGRESS stack: {gone}");
+    assert!(
+        gone.contains("does not exist"),
+        "no REVIEW_IN_PROGRESS stack: {gone}"
+    );
 }
 
 /// The objects in `bucket` (empty: nothing was uploaded).
@@ -1624,9 +1694,14 @@ fn preflight_failures_say_what_to_run_and_upload_nothing() {
     let out = chat.deploy(moto, "no-such-bucket-sockstack", &[]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains("bucket no-such-bucket-sockstack does not exist"), "{err}");
     assert!(
-        err.contains(&format!("aws s3 mb s3://no-such-bucket-sockstack --region {REGION}")),
+        err.contains("bucket no-such-bucket-sockstack does not exist"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "aws s3 mb s3://no-such-bucket-sockstack --region {REGION}"
+        )),
         "{err}"
     );
     assert!(err.contains("nothing was uploaded"), "{err}");
@@ -1648,7 +1723,10 @@ fn preflight_failures_say_what_to_run_and_upload_nothing() {
     let err = stderr(&out);
     assert!(err.contains("the AWS credentials do not work"), "{err}");
     assert!(err.contains("aws configure"), "{err}");
-    assert!(objects(moto, &bucket, REGION).is_empty(), "nothing uploaded");
+    assert!(
+        objects(moto, &bucket, REGION).is_empty(),
+        "nothing uploaded"
+    );
 
     // No API Gateway account role in this region, and the dev stack's stage writes access logs.
     let region = "us-west-2";
@@ -1675,10 +1753,15 @@ fn preflight_failures_say_what_to_run_and_upload_nothing() {
     assert!(err.contains("API Gateway has no CloudWatch role"), "{err}");
     assert!(err.contains("apiGatewayAccountRole: true"), "{err}");
     assert!(
-        err.contains("aws apigateway update-account --patch-operations op=replace,path=/cloudwatchRoleArn"),
+        err.contains(
+            "aws apigateway update-account --patch-operations op=replace,path=/cloudwatchRoleArn"
+        ),
         "{err}"
     );
-    assert!(objects(moto, &bucket, region).is_empty(), "nothing uploaded");
+    assert!(
+        objects(moto, &bucket, region).is_empty(),
+        "nothing uploaded"
+    );
 }
 
 #[test]
@@ -1751,6 +1834,9 @@ fn dry_run_script_is_safe_to_paste_whatever_the_names() {
         calls.contains("\"Key\":\"environment\",\"Value\":\"dev'; touch PWNED-TAG; '\""),
         "{calls}"
     );
-    assert!(calls.contains("[execute-change-set]"), "EXECUTE=1 runs it:\n{calls}");
+    assert!(
+        calls.contains("[execute-change-set]"),
+        "EXECUTE=1 runs it:\n{calls}"
+    );
     assert!(calls.contains("[stack-create-complete]"), "{calls}");
 }

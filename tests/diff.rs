@@ -813,10 +813,15 @@ fn cli_adding_a_route_passes_the_widened_gate() {
     std::fs::write(handlers.join("Cargo.toml"), "[package]\nname = \"fake\"\n").unwrap();
     std::fs::write(handlers.join("src/lib.rs"), "").unwrap();
     for name in ["authorizer", "connect", "disconnect", "default", "vote"] {
-        std::fs::write(handlers.join(format!("src/bin/{name}.rs")), "fn main() {}\n").unwrap();
-    }
-    let dev = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("stacks/dev.yaml"))
+        std::fs::write(
+            handlers.join(format!("src/bin/{name}.rs")),
+            "fn main() {}\n",
+        )
         .unwrap();
+    }
+    let dev =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("stacks/dev.yaml"))
+            .unwrap();
     let synth = |stack: &str, out: &str| {
         std::fs::create_dir_all(dir.path().join("stacks")).unwrap();
         std::fs::write(dir.path().join("stacks/dev.yaml"), stack).unwrap();
@@ -850,13 +855,21 @@ fn cli_adding_a_route_passes_the_widened_gate() {
         0,
     );
     let report: Value = serde_json::from_str(&out).unwrap();
-    let security = report["stacks"][0]["changes"]["security"].as_array().unwrap();
+    let security = report["stacks"][0]["changes"]["security"]
+        .as_array()
+        .unwrap();
     let ids: Vec<&str> = security
         .iter()
         .map(|s| s["logical_id"].as_str().unwrap())
         .collect();
-    assert!(ids.contains(&"ChatRole") && ids.contains(&"ChatRoutePermission"), "{ids:?}");
-    assert!(security.iter().all(|s| s["severity"] == "changed"), "{security:#?}");
+    assert!(
+        ids.contains(&"ChatRole") && ids.contains(&"ChatRoutePermission"),
+        "{ids:?}"
+    );
+    assert!(
+        security.iter().all(|s| s["severity"] == "changed"),
+        "{security:#?}"
+    );
 
     // Granting the existing vote handler's role more still fails the gate.
     let vote_role = |t: &str| {

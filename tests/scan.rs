@@ -368,7 +368,10 @@ fn run_cfn_lint(template: &Path) -> BTreeSet<(String, String)> {
         .expect("a list of findings")
         .iter()
         .map(|f| {
-            let path = f["Location"]["Path"].as_array().cloned().unwrap_or_default();
+            let path = f["Location"]["Path"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
             let id = match (path.first().and_then(Value::as_str), path.get(1)) {
                 (Some("Resources"), Some(id)) => id.as_str().unwrap_or("").to_string(),
                 _ => String::new(),
@@ -435,7 +438,10 @@ fn alarms_topic_and_key_pass_every_scanner() {
         .into_iter()
         .filter(|(_, id)| added.contains(id) || id.is_empty())
         .collect();
-    assert!(lint.is_empty(), "cfn-lint (with the serverless rules): {lint:?}");
+    assert!(
+        lint.is_empty(),
+        "cfn-lint (with the serverless rules): {lint:?}"
+    );
 
     // The skip is what hides ES7000: without it, the serverless rules flag the subscription.
     let mut bare = template.to_value();

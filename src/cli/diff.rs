@@ -149,13 +149,13 @@ pub fn run(args: &DiffArgs, when: When) -> u8 {
             }
         },
         None => match sides(args) {
-        Ok((old, new, folders)) => {
-            if folders {
-                input::compare_folders(&old, &new, schemas)
-            } else {
-                input::compare(&old, &new, schemas)
+            Ok((old, new, folders)) => {
+                if folders {
+                    input::compare_folders(&old, &new, schemas)
+                } else {
+                    input::compare(&old, &new, schemas)
+                }
             }
-        }
             Err(message) => {
                 eprintln!("{} {message}", err.error("error:"));
                 return BAD_INPUT;
@@ -171,7 +171,13 @@ pub fn run(args: &DiffArgs, when: When) -> u8 {
         DiffFormat::Json => json::render(&report),
     };
     if let Some((name, comparisons)) = &change_set {
-        text = changeset::append(&text, args.format == DiffFormat::Json, args.format == DiffFormat::Markdown, name, comparisons);
+        text = changeset::append(
+            &text,
+            args.format == DiffFormat::Json,
+            args.format == DiffFormat::Markdown,
+            name,
+            comparisons,
+        );
     }
     match &args.output {
         Some(path) => {

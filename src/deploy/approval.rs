@@ -128,11 +128,15 @@ mod tests {
     #[test]
     fn a_widened_role_is_named_with_what_it_gains() {
         let old = t(json!({"Resources": {"VoteRole": role(&["dynamodb:Query"])}}));
-        let new = t(json!({"Resources": {"VoteRole": role(&["dynamodb:Query", "dynamodb:DeleteItem"])}}));
+        let new =
+            t(json!({"Resources": {"VoteRole": role(&["dynamodb:Query", "dynamodb:DeleteItem"])}}));
         let d = diff(&old, &new, Schemas::bundled());
         let c = to_approve(RequireApproval::Broadening, &d, &[]);
         assert_eq!(c.len(), 1, "{c:?}");
-        assert!(c[0].starts_with("widens access: VoteRole (AWS::IAM::Role)"), "{c:?}");
+        assert!(
+            c[0].starts_with("widens access: VoteRole (AWS::IAM::Role)"),
+            "{c:?}"
+        );
         assert!(c[0].contains("dynamodb:DeleteItem"), "{c:?}");
         assert!(to_approve(RequireApproval::Never, &d, &[]).is_empty());
         // Narrowing is not a concern; with any-change it still asks.
@@ -152,11 +156,15 @@ mod tests {
         let d = diff(&old, &new, Schemas::bundled());
         let c = concerns(&d, &[]);
         assert!(
-            c.contains(&"stateful: replaces Rooms (AWS::DynamoDB::Table), its data is lost".to_string()),
+            c.contains(
+                &"stateful: replaces Rooms (AWS::DynamoDB::Table), its data is lost".to_string()
+            ),
             "{c:?}"
         );
         assert!(
-            c.contains(&"stateful: deletes Old (AWS::DynamoDB::Table), its data is lost".to_string()),
+            c.contains(
+                &"stateful: deletes Old (AWS::DynamoDB::Table), its data is lost".to_string()
+            ),
             "{c:?}"
         );
     }

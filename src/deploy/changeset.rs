@@ -111,7 +111,9 @@ impl Request {
                 .iter()
                 .map(|(k, v)| match v {
                     ParameterValue::Value(v) => json!({"ParameterKey": k, "ParameterValue": v}),
-                    ParameterValue::Previous => json!({"ParameterKey": k, "UsePreviousValue": true}),
+                    ParameterValue::Previous => {
+                        json!({"ParameterKey": k, "UsePreviousValue": true})
+                    }
                 })
                 .collect();
             a.push("--parameters".into());
@@ -410,8 +412,7 @@ pub fn compare(diff: &ChangeSet, verdicts: &[ResourceVerdict]) -> Vec<Comparison
             let agrees = match &c {
                 None => false,
                 Some(v) => {
-                    v.action == p.action
-                        && (v.action != "Modify" || v.replacement == p.replacement)
+                    v.action == p.action && (v.action != "Modify" || v.replacement == p.replacement)
                 }
             };
             Comparison {
@@ -629,7 +630,10 @@ mod tests {
         let by = |id: &str| c.iter().find(|x| x.logical_id == id).unwrap();
         assert!(by("ProfilesTable").agrees, "{:?}", by("ProfilesTable"));
         assert!(!by("VoteFunction").agrees);
-        assert_eq!(by("VoteFunction").sockstack.replacement.as_deref(), Some("False"));
+        assert_eq!(
+            by("VoteFunction").sockstack.replacement.as_deref(),
+            Some("False")
+        );
         assert!(!by("Stage").agrees, "sockstack saw no change to the stage");
         assert_eq!(by("Stage").sockstack.action, "None");
         let text = render_terminal("cs", &c);
@@ -690,7 +694,14 @@ mod tests {
             );
         let done = create(&aws, &request(Kind::Update)).unwrap();
         assert_eq!(done.status, "CREATE_COMPLETE");
-        assert_eq!(aws.calls_to(&["cloudformation", "create-change-set"]).len(), 2);
-        assert_eq!(aws.calls_to(&["cloudformation", "describe-change-set"]).len(), 2);
+        assert_eq!(
+            aws.calls_to(&["cloudformation", "create-change-set"]).len(),
+            2
+        );
+        assert_eq!(
+            aws.calls_to(&["cloudformation", "describe-change-set"])
+                .len(),
+            2
+        );
     }
 }

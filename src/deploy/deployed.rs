@@ -52,7 +52,10 @@ impl fmt::Display for DeployedError {
             DeployedError::Aws(e) => write!(f, "{e}"),
             DeployedError::Input(m) => f.write_str(m),
             DeployedError::ChangeSet { name, reason } => {
-                write!(f, "CloudFormation could not make change set {name}: {reason}")
+                write!(
+                    f,
+                    "CloudFormation could not make change set {name}: {reason}"
+                )
             }
         }
     }
@@ -243,7 +246,10 @@ mod tests {
         let (_, c) = d.change_set.unwrap();
         assert_eq!(c.len(), 1);
         assert!(c[0].agrees, "{c:?}");
-        assert_eq!(aws.calls_to(&["cloudformation", "delete-change-set"]).len(), 1);
+        assert_eq!(
+            aws.calls_to(&["cloudformation", "delete-change-set"]).len(),
+            1
+        );
         assert_eq!(d.report.stacks[0].counts.create, 1);
     }
 

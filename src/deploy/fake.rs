@@ -27,10 +27,10 @@ impl FakeAws {
 
     /// Answers calls starting with `prefix` with `replies`, in turn.
     pub fn on(self, prefix: &[&str], replies: Vec<Reply>) -> FakeAws {
-        self.rules.lock().unwrap().push((
-            prefix.iter().map(|s| s.to_string()).collect(),
-            replies,
-        ));
+        self.rules
+            .lock()
+            .unwrap()
+            .push((prefix.iter().map(|s| s.to_string()).collect(), replies));
         self
     }
 

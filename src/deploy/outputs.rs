@@ -58,7 +58,11 @@ mod tests {
             name: "s".into(),
             status: "CREATE_COMPLETE".into(),
             reason: None,
-            outputs: vec![o("ApiId", "a1"), o("CallbackUrl", "https://x"), o("WebSocketUrl", "wss://x")],
+            outputs: vec![
+                o("ApiId", "a1"),
+                o("CallbackUrl", "https://x"),
+                o("WebSocketUrl", "wss://x"),
+            ],
             parameters: Default::default(),
             tags: Default::default(),
         };

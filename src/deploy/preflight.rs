@@ -74,7 +74,11 @@ pub struct Passed {
 pub fn cli_version(text: &str) -> Option<(u32, u32, u32)> {
     let v = text.split_whitespace().next()?.strip_prefix("aws-cli/")?;
     let mut parts = v.split('.').map(|p| p.parse::<u32>().ok());
-    Some((parts.next()??, parts.next()??, parts.next().flatten().unwrap_or(0)))
+    Some((
+        parts.next()??,
+        parts.next()??,
+        parts.next().flatten().unwrap_or(0),
+    ))
 }
 
 fn show((a, b, c): (u32, u32, u32)) -> String {
@@ -134,7 +138,9 @@ pub fn run(aws: &dyn Aws, checks: &Checks) -> Result<Passed, Failed> {
     let version_text = aws.run(&args(["--version"])).map_err(|e| {
         fail(Problem {
             what: format!("the AWS CLI does not run: {}", e.detail()),
-            fix: "install it: `make tools` puts a pinned one in .venv/bin (or `pip install awscli`)".into(),
+            fix:
+                "install it: `make tools` puts a pinned one in .venv/bin (or `pip install awscli`)"
+                    .into(),
         })
     })?;
     let cli = match cli_version(&version_text) {
@@ -241,11 +247,7 @@ pub fn run(aws: &dyn Aws, checks: &Checks) -> Result<Passed, Failed> {
         Ok(s) => s,
         Err(e) => {
             problems.push(Problem {
-                what: format!(
-                    "stack {} cannot be read: {}",
-                    checks.stack_name,
-                    e.detail()
-                ),
+                what: format!("stack {} cannot be read: {}", checks.stack_name, e.detail()),
                 fix: "allow cloudformation:DescribeStacks".into(),
             });
             None
@@ -280,7 +282,10 @@ fn account_role(aws: &dyn Aws) -> Option<Problem> {
         Ok(v) => v,
         Err(e) => {
             return Some(Problem {
-                what: format!("API Gateway's account settings cannot be read: {}", e.detail()),
+                what: format!(
+                    "API Gateway's account settings cannot be read: {}",
+                    e.detail()
+                ),
                 fix: "allow apigateway:GET on arn:aws:apigateway:REGION::/account".into(),
             });
         }
@@ -389,7 +394,10 @@ mod tests {
         );
         let t = template(false);
         let err = run(&aws, &checks(&t)).unwrap_err().to_string();
-        assert!(err.contains("AWS CLI 1.18.69 is too old (sockstack needs 1.29.0"), "{err}");
+        assert!(
+            err.contains("AWS CLI 1.18.69 is too old (sockstack needs 1.29.0"),
+            "{err}"
+        );
         assert!(err.contains("pip install --upgrade awscli"), "{err}");
         assert_eq!(cli_version("aws-cli/2.15.0 Python/3.11"), Some((2, 15, 0)));
     }
@@ -405,22 +413,34 @@ mod tests {
             )
             .json(&["apigateway", "get-account"], json!({"throttleSettings": {}}));
         let aws = aws
-            .on(&["--version"], vec![Reply::Out("aws-cli/1.45.11 Python/3".into())])
+            .on(
+                &["--version"],
+                vec![Reply::Out("aws-cli/1.45.11 Python/3".into())],
+            )
             .json(&["sts", "get-caller-identity"], json!({"Arn": "me"}));
         let err = run(&aws, &checks(&t)).unwrap_err();
         let text = err.to_string();
         assert_eq!(err.problems.len(), 3, "{text}");
-        assert!(text.contains("bucket my-artifacts does not exist"), "{text}");
+        assert!(
+            text.contains("bucket my-artifacts does not exist"),
+            "{text}"
+        );
         assert!(
             text.contains("aws s3 mb s3://my-artifacts --region eu-west-1"),
             "{text}"
         );
-        assert!(text.contains("stack team-health-dev is ROLLBACK_COMPLETE"), "{text}");
+        assert!(
+            text.contains("stack team-health-dev is ROLLBACK_COMPLETE"),
+            "{text}"
+        );
         assert!(
             text.contains("aws cloudformation delete-stack --stack-name team-health-dev"),
             "{text}"
         );
-        assert!(text.contains("API Gateway has no CloudWatch role"), "{text}");
+        assert!(
+            text.contains("API Gateway has no CloudWatch role"),
+            "{text}"
+        );
         assert!(text.contains("apiGatewayAccountRole: true"), "{text}");
         assert!(aws.calls_to(&["s3", "cp"]).is_empty());
     }
@@ -444,8 +464,16 @@ mod tests {
     fn a_bucket_in_another_region_and_a_deleted_account_role_are_named() {
         let t = template(false);
         let aws = FakeAws::new()
-            .json(&["s3api", "get-bucket-location"], json!({"LocationConstraint": null}))
-            .error(&["iam", "get-role"], "NoSuchEntity", "GetRole", "Role apigw-logs not found")
+            .json(
+                &["s3api", "get-bucket-location"],
+                json!({"LocationConstraint": null}),
+            )
+            .error(
+                &["iam", "get-role"],
+                "NoSuchEntity",
+                "GetRole",
+                "Role apigw-logs not found",
+            )
             .error(
                 &["cloudformation", "describe-stacks"],
                 "ValidationError",
@@ -453,7 +481,10 @@ mod tests {
                 "Stack with id team-health-dev does not exist",
             );
         let aws = aws
-            .on(&["--version"], vec![Reply::Out("aws-cli/1.45.11 Python/3".into())])
+            .on(
+                &["--version"],
+                vec![Reply::Out("aws-cli/1.45.11 Python/3".into())],
+            )
             .json(&["sts", "get-caller-identity"], json!({"Arn": "me"}))
             .on(&["s3api", "head-bucket"], vec![Reply::Out(String::new())])
             .json(
@@ -461,17 +492,24 @@ mod tests {
                 json!({"cloudwatchRoleArn": "arn:aws:iam::123456789012:role/apigw-logs"}),
             );
         let err = run(&aws, &checks(&t)).unwrap_err().to_string();
-        assert!(err.contains("bucket my-artifacts is in us-east-1, but the stack deploys to eu-west-1"), "{err}");
-        assert!(err.contains("role/apigw-logs does not exist any more"), "{err}");
+        assert!(
+            err.contains("bucket my-artifacts is in us-east-1, but the stack deploys to eu-west-1"),
+            "{err}"
+        );
+        assert!(
+            err.contains("role/apigw-logs does not exist any more"),
+            "{err}"
+        );
     }
 
     #[test]
     fn a_stack_that_creates_the_account_role_needs_none() {
         assert!(!needs_account_role(&template(true)));
         assert!(needs_account_role(&template(false)));
-        let no_logs =
-            RawTemplate::from_value(json!({"Resources": {"Stage": {"Type": "AWS::ApiGatewayV2::Stage"}}}))
-                .unwrap();
+        let no_logs = RawTemplate::from_value(
+            json!({"Resources": {"Stage": {"Type": "AWS::ApiGatewayV2::Stage"}}}),
+        )
+        .unwrap();
         assert!(!needs_account_role(&no_logs));
     }
 
@@ -486,7 +524,12 @@ mod tests {
             let p = blocked("s", status).unwrap_or_else(|| panic!("{status}"));
             assert!(p.fix.contains(fix), "{status}: {}", p.fix);
         }
-        for ok in ["CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "REVIEW_IN_PROGRESS"] {
+        for ok in [
+            "CREATE_COMPLETE",
+            "UPDATE_COMPLETE",
+            "UPDATE_ROLLBACK_COMPLETE",
+            "REVIEW_IN_PROGRESS",
+        ] {
             assert_eq!(blocked("s", ok), None, "{ok}");
         }
     }

@@ -68,7 +68,10 @@ impl Prompt for Answers {
     }
 
     fn ask(&self, question: &str) -> String {
-        self.questions.lock().expect("lock").push(question.to_string());
+        self.questions
+            .lock()
+            .expect("lock")
+            .push(question.to_string());
         self.answers.lock().expect("lock").pop().unwrap_or_default()
     }
 }

@@ -154,9 +154,8 @@ fn prepare(s: &Synthesized, options: &Options) -> Result<Plan, DeployError> {
     if errors > 0 {
         return Err(DeployError::Findings(errors));
     }
-    emit::write_all(&options.out, &[s.output()]).map_err(|e| {
-        DeployError::Input(format!("cannot write {}: {e}", options.out.display()))
-    })?;
+    emit::write_all(&options.out, &[s.output()])
+        .map_err(|e| DeployError::Input(format!("cannot write {}: {e}", options.out.display())))?;
     let template = RawTemplate::parse(&s.text)
         .map_err(|e| DeployError::Input(format!("the synthesized template: {e}")))?;
     let bundle_dir = options
@@ -239,7 +238,10 @@ pub fn deploy(
         passed
             .stack
             .as_ref()
-            .map_or("does not exist yet".to_string(), |s| format!("is {}", s.status))
+            .map_or("does not exist yet".to_string(), |s| format!(
+                "is {}",
+                s.status
+            ))
     )));
 
     let assets = match &options.bundles {
@@ -248,7 +250,11 @@ pub fn deploy(
                 reporter,
                 3,
                 "bundles",
-                format!("{} prebuilt zip(s) from {}", plan.needed.len(), dir.display()),
+                format!(
+                    "{} prebuilt zip(s) from {}",
+                    plan.needed.len(),
+                    dir.display()
+                ),
             );
             plan.needed.clone()
         }
@@ -283,8 +289,12 @@ pub fn deploy(
     .map_err(|e| DeployError::Aws(e.to_string()))?;
     let source = if plan.text.len() > super::INLINE_TEMPLATE_LIMIT {
         let key = template_key(&plan);
-        aws.run(&upload::copy_args(&plan.template_file, &options.bucket, &key))
-            .map_err(|e| DeployError::Aws(e.to_string()))?;
+        aws.run(&upload::copy_args(
+            &plan.template_file,
+            &options.bucket,
+            &key,
+        ))
+        .map_err(|e| DeployError::Aws(e.to_string()))?;
         let region = options.region.as_deref().unwrap_or("us-east-1");
         reporter.report(Event::Detail(format!(
             "template ({} bytes) to s3://{}/{key}",
@@ -353,7 +363,12 @@ pub fn deploy(
         )));
     }
 
-    step(reporter, 6, "review", format!("change set {}", request.name));
+    step(
+        reporter,
+        6,
+        "review",
+        format!("change set {}", request.name),
+    );
     let label = super::deployed::label(&plan.stack_name);
     let report = crate::diff::DiffReport::new(vec![crate::diff::StackDiff::new(
         &synthesized.name,
@@ -471,9 +486,8 @@ fn build(
             DeployError::Bundle(format!("bundle: {e}"))
         }
     })?;
-    assets::check_present(&plan.bundle_dir, &built).map_err(|m| {
-        DeployError::Bundle(format!("the build did not write every bundle: {m}"))
-    })?;
+    assets::check_present(&plan.bundle_dir, &built)
+        .map_err(|m| DeployError::Bundle(format!("the build did not write every bundle: {m}")))?;
     Ok(built)
 }
 

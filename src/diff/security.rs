@@ -862,14 +862,22 @@ mod tests {
         let empty = RawTemplate::from_value(json!({"Resources": {}})).unwrap();
         let wild = with_new_function(lambda_role(json!("*")), "apigateway.amazonaws.com");
         let d = super::super::diff(&empty, &wild, super::super::Schemas::bundled());
-        let role = d.security.iter().find(|s| s.logical_id == "ChatRole").unwrap();
+        let role = d
+            .security
+            .iter()
+            .find(|s| s.logical_id == "ChatRole")
+            .unwrap();
         assert_eq!(role.severity, Severity::Widened);
         let mut trust = lambda_role(json!({"Fn::GetAtt": ["Table", "Arn"]}));
         trust["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] =
             json!({"AWS": "arn:aws:iam::111122223333:root"});
         let other = with_new_function(trust, "*");
         let d = super::super::diff(&empty, &other, super::super::Schemas::bundled());
-        assert!(d.security.iter().all(|s| s.severity == Severity::Widened), "{:?}", d.security);
+        assert!(
+            d.security.iter().all(|s| s.severity == Severity::Widened),
+            "{:?}",
+            d.security
+        );
     }
 
     #[test]
