@@ -1575,9 +1575,9 @@ fn widening_a_role_needs_approval_and_diff_deployed_shows_it_then_nothing() {
         .unwrap_or_else(|| panic!("{v:#}"));
     assert_eq!(role["cloudformation"]["action"], "Modify");
     assert_eq!(role["sockstack"]["replacement"], "False");
-    // moto reports no `Replacement`, so it never agrees with a prediction of one (the comparison itself is
-    // tested on a recorded describe-change-set reply in src/deploy/changeset.rs).
-    assert_eq!(role["agrees"], false);
+    // moto reports no `Replacement`, so there is no verdict to agree with (the comparison itself is tested on
+    // a recorded describe-change-set reply in src/deploy/changeset.rs).
+    assert_eq!(role["agrees"], Value::Null);
     assert!(
         chat.change_sets(moto).is_empty(),
         "the change set was deleted"

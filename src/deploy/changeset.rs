@@ -338,8 +338,9 @@ pub struct Comparison {
     pub cloudformation: Option<ResourceVerdict>,
     /// What sockstack predicted.
     pub sockstack: Predicted,
-    /// Whether they say the same.
-    pub agrees: bool,
+    /// Whether they say the same; `None` when CloudFormation's reply states no replacement for a modification
+    /// (moto's replies never do).
+    pub agrees: Option<bool>,
 }
 
 fn predicted(diff: &ChangeSet) -> BTreeMap<String, (String, Predicted)> {
@@ -385,7 +386,8 @@ fn predicted(diff: &ChangeSet) -> BTreeMap<String, (String, Predicted)> {
 }
 
 /// Sets CloudFormation's verdict beside sockstack's prediction for every resource either names. They agree
-/// when the actions match and, for a modification, the replacement does (an `Unknown` prediction never agrees).
+/// when the actions match and, for a modification, the replacement does (an `Unknown` prediction never agrees;
+/// a modification whose reply states no replacement is neither).
 pub fn compare(diff: &ChangeSet, verdicts: &[ResourceVerdict]) -> Vec<Comparison> {
     let predicted = predicted(diff);
     let cfn: BTreeMap<&str, &ResourceVerdict> = verdicts
@@ -410,10 +412,16 @@ pub fn compare(diff: &ChangeSet, verdicts: &[ResourceVerdict]) -> Vec<Comparison
                 )
             });
             let agrees = match &c {
-                None => false,
-                Some(v) => {
-                    v.action == p.action && (v.action != "Modify" || v.replacement == p.replacement)
+                None => Some(false),
+                Some(v)
+                    if v.action == "Modify" && p.action == "Modify" && v.replacement.is_none() =>
+                {
+                    None
                 }
+                Some(v) => Some(
+                    v.action == p.action
+                        && (v.action != "Modify" || v.replacement == p.replacement),
+                ),
             };
             Comparison {
                 logical_id: id.to_string(),
@@ -433,14 +441,17 @@ pub fn render_terminal(name: &str, comparisons: &[Comparison]) -> String {
         out.push_str("  no resource changes\n");
     }
     for c in comparisons {
-        let mark = if c.agrees { "  " } else { "! " };
+        let (mark, note) = match c.agrees {
+            Some(true) => ("  ", ""),
+            Some(false) => ("! ", "  — DISAGREE"),
+            None => ("? ", "  — CloudFormation states no replacement"),
+        };
         out.push_str(&format!(
-            "{mark}{} ({}): CloudFormation {} · sockstack {}{}\n",
+            "{mark}{} ({}): CloudFormation {} · sockstack {}{note}\n",
             c.logical_id,
             c.type_name,
             cfn_text(c),
             predicted_text(&c.sockstack),
-            if c.agrees { "" } else { "  — DISAGREE" }
         ));
         if let Some(v) = &c.cloudformation {
             for b in &v.because {
@@ -448,7 +459,10 @@ pub fn render_terminal(name: &str, comparisons: &[Comparison]) -> String {
             }
         }
     }
-    let n = comparisons.iter().filter(|c| !c.agrees).count();
+    let n = comparisons
+        .iter()
+        .filter(|c| c.agrees == Some(false))
+        .count();
     if n > 0 {
         out.push_str(&format!(
             "{n} disagreement(s): CloudFormation's verdict is what will happen\n"
@@ -472,7 +486,11 @@ pub fn render_markdown(name: &str, comparisons: &[Comparison]) -> String {
             .unwrap_or_default();
         out.push_str(&format!(
             "| {} | `{}` | `{}` | {}{} | {} |\n",
-            if c.agrees { "✅" } else { "⚠️ disagree" },
+            match c.agrees {
+                Some(true) => "✅",
+                Some(false) => "⚠️ disagree",
+                None => "❔ not stated",
+            },
             c.logical_id,
             c.type_name,
             cfn_text(c),
@@ -628,13 +646,22 @@ mod tests {
         });
         let c = compare(&prediction, &verdicts);
         let by = |id: &str| c.iter().find(|x| x.logical_id == id).unwrap();
-        assert!(by("ProfilesTable").agrees, "{:?}", by("ProfilesTable"));
-        assert!(!by("VoteFunction").agrees);
+        assert_eq!(
+            by("ProfilesTable").agrees,
+            Some(true),
+            "{:?}",
+            by("ProfilesTable")
+        );
+        assert_eq!(by("VoteFunction").agrees, Some(false));
         assert_eq!(
             by("VoteFunction").sockstack.replacement.as_deref(),
             Some("False")
         );
-        assert!(!by("Stage").agrees, "sockstack saw no change to the stage");
+        assert_eq!(
+            by("Stage").agrees,
+            Some(false),
+            "sockstack saw no change to the stage"
+        );
         assert_eq!(by("Stage").sockstack.action, "None");
         let text = render_terminal("cs", &c);
         assert!(
@@ -645,6 +672,15 @@ mod tests {
             text.contains("  ProfilesTable (AWS::DynamoDB::Table): CloudFormation Modify, replacement True · sockstack Modify, replacement True\n      because Properties.KeySchema"),
             "{text}"
         );
+        // A reply without a replacement verdict (moto's) is neither agreement nor disagreement.
+        let mut unstated = verdicts.clone();
+        for v in &mut unstated {
+            v.replacement = None;
+        }
+        let u = compare(&prediction, &unstated);
+        let f = u.iter().find(|x| x.logical_id == "VoteFunction").unwrap();
+        assert_eq!(f.agrees, None);
+        assert!(render_terminal("cs", &u).contains("? VoteFunction"));
         let md = render_markdown("cs", &c);
         assert!(md.contains("| ⚠️ disagree | `VoteFunction`"), "{md}");
     }

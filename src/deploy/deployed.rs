@@ -245,7 +245,7 @@ mod tests {
         let d = compare(&aws, &target, true, &given).unwrap();
         let (_, c) = d.change_set.unwrap();
         assert_eq!(c.len(), 1);
-        assert!(c[0].agrees, "{c:?}");
+        assert_eq!(c[0].agrees, Some(true), "{c:?}");
         assert_eq!(
             aws.calls_to(&["cloudformation", "delete-change-set"]).len(),
             1
