@@ -101,13 +101,6 @@ impl StackEvent {
         self.resource_type == "AWS::CloudFormation::Stack"
     }
 
-    /// A resource that failed because another one did (CloudFormation's own wording for it).
-    fn is_cancellation(&self) -> bool {
-        self.reason
-            .as_deref()
-            .is_some_and(|r| r.contains("cancelled") || r.contains("canceled"))
-    }
-
     fn event(&self) -> Event {
         Event::Resource {
             logical_id: self.logical_id.clone(),
@@ -141,25 +134,17 @@ pub fn latest_operation(all: Vec<StackEvent>) -> Vec<StackEvent> {
     }
 }
 
-/// The failures among `events`: resources first (the cause before the cancellations it set off), oldest first,
-/// then the stack's own failure.
+/// The failures among `events` (newest first): resources oldest first — the cause fails before the resources
+/// CloudFormation then cancels — then the stack's own failure.
 pub fn failures(events: &[StackEvent]) -> Vec<StackEvent> {
     let failed = |e: &&StackEvent| e.status.ends_with("_FAILED");
     let mut causes: Vec<StackEvent> = events
         .iter()
         .rev()
         .filter(failed)
-        .filter(|e| !e.is_stack() && !e.is_cancellation())
+        .filter(|e| !e.is_stack())
         .cloned()
         .collect();
-    causes.extend(
-        events
-            .iter()
-            .rev()
-            .filter(failed)
-            .filter(|e| !e.is_stack() && e.is_cancellation())
-            .cloned(),
-    );
     causes.extend(
         events
             .iter()
