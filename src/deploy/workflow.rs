@@ -626,3 +626,200 @@ fn region_suffix(aws: &dyn Aws) -> String {
         .unwrap_or_default()
         .to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::fake::{FakeAws, Reply};
+    use super::super::progress::Collect;
+    use super::super::prompt::Answers;
+    use super::*;
+    use crate::emit::Format;
+    use crate::sources::HandlerSources;
+    use serde_json::{Value, json};
+
+    fn dev() -> Synthesized {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let sources = HandlerSources::open(&root.join("handlers")).unwrap();
+        crate::pipeline::synthesize(&root.join("stacks/dev.yaml"), &sources, Format::Yaml).unwrap()
+    }
+
+    /// The dev template as deployed before the vote role could post to connections.
+    fn narrower(s: &Synthesized) -> Value {
+        let mut doc = RawTemplate::parse(&s.text).unwrap().document;
+        let statements = doc["Resources"]["VoteRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+            ["Statement"]
+            .as_array_mut()
+            .unwrap();
+        statements.retain(|st| st["Sid"] != "PostToConnections");
+        doc
+    }
+
+    /// An account where everything is in order and the stack is deployed with `deployed`.
+    fn account(s: &Synthesized, deployed: Value) -> FakeAws {
+        let keys: Vec<String> = s
+            .model
+            .functions
+            .iter()
+            .map(|f| f.bundle_key.clone())
+            .collect();
+        assert!(!keys.is_empty());
+        let stack = json!({"Stacks": [{"StackName": s.model.stack_name, "StackStatus": "UPDATE_COMPLETE",
+            "Parameters": [{"ParameterKey": "ArtifactBucket", "ParameterValue": "my-artifacts"}],
+            "Tags": s.model.tags.iter().map(|(k, v)| json!({"Key": k, "Value": v})).collect::<Vec<_>>()}]});
+        FakeAws::new()
+            .on(&["--version"], vec![Reply::Out("aws-cli/1.45.11 Python/3.11".into())])
+            .json(&["sts", "get-caller-identity"], json!({"Arn": "arn:aws:iam::1:user/me"}))
+            .on(&["s3api", "head-bucket"], vec![Reply::Out(String::new())])
+            .json(&["s3api", "get-bucket-location"], json!({"LocationConstraint": "eu-west-1"}))
+            .json(&["cloudformation", "describe-stacks"], stack)
+            .json(
+                &["apigateway", "get-account"],
+                json!({"cloudwatchRoleArn": "arn:aws:iam::1:role/logs"}),
+            )
+            .on(&["iam", "get-role"], vec![Reply::Out("{}".into())])
+            .on(&["s3api", "head-object"], vec![Reply::Out("{}".into())])
+            .json(&["cloudformation", "get-template"], json!(deployed.to_string()))
+            .json(&["cloudformation", "create-change-set"], json!({}))
+            .json(
+                &["cloudformation", "describe-change-set"],
+                json!({"Status": "CREATE_COMPLETE", "Changes": [{"Type": "Resource", "ResourceChange": {
+                    "Action": "Modify", "LogicalResourceId": "VoteRole", "ResourceType": "AWS::IAM::Role",
+                    "Replacement": "False"}}]}),
+            )
+            .json(&["cloudformation", "describe-stack-events"], json!({"StackEvents": []}))
+            .on(&["cloudformation", "delete-change-set"], vec![Reply::Out(String::new())])
+            .on(&["cloudformation", "execute-change-set"], vec![Reply::Out(String::new())])
+    }
+
+    fn options(out: &std::path::Path) -> Options {
+        Options {
+            bucket: "my-artifacts".into(),
+            bundles: None,
+            out: out.to_path_buf(),
+            handlers: "handlers".into(),
+            region: Some("eu-west-1".into()),
+            require_approval: RequireApproval::Broadening,
+            yes: false,
+        }
+    }
+
+    /// Prebuilt stand-in zips, so nothing is built.
+    fn with_bundles(s: &Synthesized, dir: &std::path::Path) -> Options {
+        let bundles = dir.join("bundles");
+        std::fs::create_dir_all(&bundles).unwrap();
+        for f in &s.model.functions {
+            std::fs::write(bundles.join(&f.bundle_key), b"zip").unwrap();
+        }
+        Options {
+            bundles: Some(bundles),
+            ..options(&dir.join("out"))
+        }
+    }
+
+    #[test]
+    fn a_widening_is_asked_about_by_name_and_a_no_executes_nothing() {
+        let s = dev();
+        let dir = tempfile::tempdir().unwrap();
+        let aws = account(&s, narrower(&s));
+        let answers = Answers::new(&["n"]);
+        let err = deploy(
+            &s,
+            &with_bundles(&s, dir.path()),
+            &aws,
+            &Collect::default(),
+            &answers,
+        )
+        .unwrap_err();
+        let q = &answers.questions()[0];
+        assert!(
+            q.contains("widens access: VoteRole (AWS::IAM::Role)"),
+            "{q}"
+        );
+        assert!(q.contains("execute-api:ManageConnections"), "{q}");
+        assert!(q.ends_with("[y/N] "), "{q}");
+        assert!(matches!(
+            err,
+            DeployError::NotApproved {
+                interactive: true,
+                ..
+            }
+        ));
+        assert_eq!(err.exit_code(), 1);
+        assert!(
+            aws.calls_to(&["cloudformation", "execute-change-set"])
+                .is_empty()
+        );
+        assert_eq!(
+            aws.calls_to(&["cloudformation", "delete-change-set"]).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_yes_executes_exactly_the_reviewed_change_set() {
+        let s = dev();
+        let dir = tempfile::tempdir().unwrap();
+        let aws = account(&s, narrower(&s));
+        let reporter = Collect::default();
+        let done = deploy(
+            &s,
+            &with_bundles(&s, dir.path()),
+            &aws,
+            &reporter,
+            &Answers::new(&["y"]),
+        )
+        .unwrap();
+        assert!(matches!(done, Deployed::Done(ref i) if i.status == "UPDATE_COMPLETE"));
+        let created = &aws.calls_to(&["cloudformation", "create-change-set"])[0];
+        let executed = &aws.calls_to(&["cloudformation", "execute-change-set"])[0];
+        let name = |call: &[String]| {
+            call[call.iter().position(|a| a == "--change-set-name").unwrap() + 1].clone()
+        };
+        assert_eq!(name(created), name(executed));
+        assert!(
+            created
+                .windows(2)
+                .any(|w| w == ["--change-set-type", "UPDATE"])
+        );
+        assert!(
+            aws.calls_to(&["s3", "cp"]).is_empty(),
+            "the bucket had every zip"
+        );
+        let text = reporter.text();
+        assert!(text.contains("deploy [6/7] review"), "{text}");
+        assert!(text.contains("VoteRole"), "{text}");
+    }
+
+    #[test]
+    fn the_same_template_bucket_and_tags_make_no_change_set() {
+        let s = dev();
+        let dir = tempfile::tempdir().unwrap();
+        let same = RawTemplate::parse(&s.text).unwrap().document;
+        let aws = account(&s, same);
+        let done = deploy(
+            &s,
+            &with_bundles(&s, dir.path()),
+            &aws,
+            &Collect::default(),
+            &Answers::new(&[]),
+        )
+        .unwrap();
+        assert!(matches!(done, Deployed::Unchanged(_)));
+        assert!(
+            aws.calls_to(&["cloudformation", "create-change-set"])
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_bad_bucket_name_is_bad_input_before_any_call() {
+        let s = dev();
+        let dir = tempfile::tempdir().unwrap();
+        let aws = FakeAws::new();
+        let mut o = options(dir.path());
+        o.bucket = "Not_A_Bucket".into();
+        let err = deploy(&s, &o, &aws, &Collect::default(), &Answers::new(&[])).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(aws.calls().is_empty());
+    }
+}
