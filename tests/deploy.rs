@@ -1852,4 +1852,34 @@ fn dry_run_script_is_safe_to_paste_whatever_the_names() {
         "EXECUTE=1 runs it:\n{calls}"
     );
     assert!(calls.contains("[stack-create-complete]"), "{calls}");
+
+    // A hostile bucket or stack name never reaches a script: both are refused as bad input.
+    let out = common::sockstack(project.path())
+        .args([
+            "deploy",
+            "dev",
+            "--bucket",
+            "b'; touch PWNED-B; '",
+            "--dry-run",
+        ])
+        .args(["--handlers"])
+        .arg(&handlers_link)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(out.stdout.is_empty(), "no script for a bad bucket name");
+    project.stack("dev", "team'; touch PWNED-S; '", |t| t);
+    let out = common::sockstack(project.path())
+        .args(["deploy", "dev", "--bucket", "my-artifacts", "--dry-run"])
+        .args(["--handlers"])
+        .arg(&handlers_link)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(out.stdout.is_empty(), "no script for a bad stack name");
+    assert!(
+        stderr(&out).contains("is not a valid CloudFormation stack name"),
+        "{}",
+        stderr(&out)
+    );
 }
