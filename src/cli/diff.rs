@@ -205,26 +205,19 @@ pub fn run(args: &DiffArgs, when: When) -> u8 {
 
 /// `--deployed STACK`: the stack file synthesized, against the deployed stack; the error's exit code is 2.
 fn deployed(args: &DiffArgs, stack: &str) -> Result<DeployedDiff, (String, u8)> {
-    let bad = |m: String| (m, BAD_INPUT);
-    let file = crate::deploy::stack_file(stack, &args.stacks_dir);
-    let sources = HandlerSources::open(&args.handlers).map_err(|e| bad(e.to_string()))?;
-    let s = pipeline::synthesize(&file, &sources, Format::Yaml).map_err(|e| bad(e.to_string()))?;
-    let template = RawTemplate::parse(&s.text).map_err(|e| bad(e.to_string()))?;
-    let target = deployed::Target {
-        name: &s.name,
-        stack_name: &s.model.stack_name,
-        template: &template,
-        text: &s.text,
-        source: file.display().to_string(),
-        tags: &s.model.tags,
-    };
     let given = args
         .bucket
         .iter()
         .map(|b| (crate::synth::ARTIFACT_BUCKET.to_string(), b.clone()))
         .collect();
-    let aws = AwsCli::find(args.region.clone());
-    deployed::compare(&aws, &target, args.change_set, &given).map_err(|e| bad(e.to_string()))
+    deployed::compare_stack_file(
+        &AwsCli::find(args.region.clone()),
+        &crate::deploy::stack_file(stack, &args.stacks_dir),
+        &args.handlers,
+        args.change_set,
+        &given,
+    )
+    .map_err(|e| (e.to_string(), BAD_INPUT))
 }
 
 /// Both sides, and whether they are folders (stacks paired by name).

@@ -189,6 +189,31 @@ pub fn compare(
     })
 }
 
+/// [`compare`] for a stack file: synthesizes it (bundle keys from `handlers`) and compares it with the stack
+/// CloudFormation holds under its stack name (`sockstack diff --deployed STACK`).
+pub fn compare_stack_file(
+    aws: &dyn Aws,
+    file: &std::path::Path,
+    handlers: &std::path::Path,
+    change_set: bool,
+    given: &BTreeMap<String, String>,
+) -> Result<DeployedDiff, DeployedError> {
+    let input = |e: &dyn fmt::Display| DeployedError::Input(e.to_string());
+    let sources = crate::sources::HandlerSources::open(handlers).map_err(|e| input(&e))?;
+    let s = crate::pipeline::synthesize(file, &sources, crate::emit::Format::Yaml)
+        .map_err(|e| input(&e))?;
+    let template = RawTemplate::parse(&s.text).map_err(|e| input(&e))?;
+    let target = Target {
+        name: &s.name,
+        stack_name: &s.model.stack_name,
+        template: &template,
+        text: &s.text,
+        source: file.display().to_string(),
+        tags: &s.model.tags,
+    };
+    compare(aws, &target, change_set, given)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::fake::{FakeAws, Reply};
