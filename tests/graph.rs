@@ -28,7 +28,7 @@ fn mermaid_shows_routes_functions_tables_and_the_authorizer_on_connect() {
         "authorizer -- invoke --> fn_authorizer",
         "route_connect -- invoke --> fn_connect",
         "route_default -- \"invoke, reply\" --> fn_default",
-        "fn_vote -- \"DeleteItem, Query\" --> table_Connections",
+        "fn_vote -- \"read, send\" --> table_connections_registry",
         "fn_vote -. \"POST @connections\" .-> client",
     ] {
         assert!(text.contains(line), "missing {line:?} in\n{text}");

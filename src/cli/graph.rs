@@ -70,7 +70,7 @@ pub fn run(args: &GraphArgs, paint: &Paint) -> u8 {
             return BAD_INPUT;
         }
     };
-    match crate::config::load(&file, &handlers) {
+    match crate::model::load(&file, &handlers) {
         Ok(model) => {
             print!("{}", graph::render(&model, args.format));
             OK
