@@ -60,8 +60,14 @@ fn stateful_resources_keep_their_logical_ids_and_indexes() {
                 let p = &r["Properties"];
                 let q = &now["Properties"];
                 assert_eq!(p["KeySchema"], q["KeySchema"], "{stack} {id}");
-                assert_eq!(p["GlobalSecondaryIndexes"], q["GlobalSecondaryIndexes"], "{stack} {id}");
-                assert_eq!(p["AttributeDefinitions"], q["AttributeDefinitions"], "{stack} {id}");
+                assert_eq!(
+                    p["GlobalSecondaryIndexes"], q["GlobalSecondaryIndexes"],
+                    "{stack} {id}"
+                );
+                assert_eq!(
+                    p["AttributeDefinitions"], q["AttributeDefinitions"],
+                    "{stack} {id}"
+                );
                 assert_eq!(p["SSESpecification"], q["SSESpecification"], "{stack} {id}");
             }
         }
@@ -87,5 +93,9 @@ fn diff_from_format_1_templates_shows_no_data_loss() {
         String::from_utf8_lossy(&output.stderr)
     );
     // The account role is now retained with the account settings that point at it.
-    assert!(stdout.contains("ApiGatewayAccountRole (AWS::IAM::Role)\n      + DeletionPolicy: \"Retain\""), "{stdout}");
+    assert!(
+        stdout
+            .contains("ApiGatewayAccountRole (AWS::IAM::Role)\n      + DeletionPolicy: \"Retain\""),
+        "{stdout}"
+    );
 }
