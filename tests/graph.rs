@@ -56,5 +56,5 @@ fn dot_is_a_digraph_of_the_same_architecture() {
 fn unknown_stack_exits_2() {
     let out = sockstack().args(["graph", "nope"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no stack file nope"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no stack `nope`"));
 }
