@@ -94,32 +94,32 @@ mod tests {
     #[test]
     fn counts_added_removed_and_rebuilt_indexes() {
         let old = props(json!([
-            index("ByTeam", "teamId"),
+            index("ByRoom", "roomId"),
             index("ByUser", "userId")
         ]));
         let same = index_changes(&old, &old);
         assert_eq!(same, (vec![], vec![]));
         let one_more = props(json!([
-            index("ByTeam", "teamId"),
+            index("ByRoom", "roomId"),
             index("ByUser", "userId"),
-            index("ByRoom", "roomId")
+            index("ByChannel", "channelId")
         ]));
         assert_eq!(
             index_changes(&old, &one_more),
-            (vec!["ByRoom".to_string()], vec![])
+            (vec!["ByChannel".to_string()], vec![])
         );
         let renamed = props(json!([
-            index("ByTeam", "teamId"),
+            index("ByRoom", "roomId"),
             index("ByUserId", "userId")
         ]));
         assert_eq!(
             index_changes(&old, &renamed),
             (vec!["ByUserId".to_string()], vec!["ByUser".to_string()])
         );
-        let rekeyed = props(json!([index("ByTeam", "team"), index("ByUser", "userId")]));
+        let rekeyed = props(json!([index("ByRoom", "room"), index("ByUser", "userId")]));
         assert_eq!(
             index_changes(&old, &rekeyed),
-            (vec!["ByTeam".to_string()], vec!["ByTeam".to_string()])
+            (vec!["ByRoom".to_string()], vec!["ByRoom".to_string()])
         );
         assert_eq!(index_changes(&old, &props(json!([]))).1.len(), 2);
     }
