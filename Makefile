@@ -1,9 +1,9 @@
 # sockstack — the two commands a fresh machine needs are `make run` and `make test`.
-# Python tools (cfn-lint, moto, the AWS CLI) are pinned and live in .venv, created on first use.
+# Python tools (cfn-lint with the serverless rules, moto, the AWS CLI) are pinned and live in .venv, created on first use.
 
 VENV        := .venv
 PY          ?= python3
-PY_TOOLS    := cfn-lint==1.51.0 moto[server]==5.2.1 awscli==1.45.11
+PY_TOOLS    := cfn-lint==1.51.0 cfn-lint-serverless==0.3.5 moto[server]==5.2.1 awscli==1.45.11
 CARGO       ?= cargo
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 

@@ -4,6 +4,7 @@
 //! CloudFormation ([`cfn`], built by [`synth`]) → text ([`emit`]). [`check`]
 //! works on any template ([`raw`]). [`cli`] is the only part that touches the process.
 
+pub mod alarms;
 pub mod bundle;
 pub mod cfn;
 pub mod check;

@@ -72,11 +72,15 @@ extern "C" fn stop_moto() {
 impl Moto {
     fn start() -> &'static Moto {
         static MOTO: OnceLock<Moto> = OnceLock::new();
-        MOTO.get_or_init(|| match std::env::var("MOTO_ENDPOINT") {
-            Ok(endpoint) if !endpoint.is_empty() => Moto { endpoint },
-            _ => Moto {
-                endpoint: Moto::spawn(),
-            },
+        MOTO.get_or_init(|| {
+            let moto = match std::env::var("MOTO_ENDPOINT") {
+                Ok(endpoint) if !endpoint.is_empty() => Moto { endpoint },
+                _ => Moto {
+                    endpoint: Moto::spawn(),
+                },
+            };
+            moto.account_role(REGION);
+            moto
         })
     }
 
@@ -121,6 +125,29 @@ impl Moto {
         }
         let _ = fs::remove_file(&log);
         format!("http://127.0.0.1:{port}")
+    }
+
+    /// API Gateway's account CloudWatch role in `region` (what `apiGatewayAccountRole: true` would create),
+    /// which the dev stack's access logs need. Idempotent.
+    fn account_role(&self, region: &str) {
+        let name = format!("apigateway-cloudwatch-{region}");
+        let trust = r#"{"Statement":[{"Effect":"Allow","Principal":{"Service":"apigateway.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+        let _ = self.try_aws(&[
+            "iam",
+            "create-role",
+            "--role-name",
+            &name,
+            "--assume-role-policy-document",
+            trust,
+        ]);
+        self.aws(&[
+            "apigateway",
+            "update-account",
+            "--region",
+            region,
+            "--patch-operations",
+            &format!("op=replace,path=/cloudwatchRoleArn,value=arn:aws:iam::{ACCOUNT}:role/{name}"),
+        ]);
     }
 
     /// The environment that points the AWS CLI (every client it creates) at moto.
@@ -268,9 +295,20 @@ fn stderr(out: &std::process::Output) -> String {
 }
 
 fn deploy(moto: &Moto, project: &Project, stack: &str, bucket: &str) -> std::process::Output {
+    deploy_with(moto, project, stack, bucket, &[])
+}
+
+fn deploy_with(
+    moto: &Moto,
+    project: &Project,
+    stack: &str,
+    bucket: &str,
+    extra: &[&str],
+) -> std::process::Output {
     let out = moto
         .sockstack(project.path())
         .args(["deploy", stack, "--bucket", bucket, "--bundles", "bundles"])
+        .args(extra)
         .args(["--handlers", handlers().to_str().unwrap()])
         .args(["--region", REGION])
         .output()
@@ -831,11 +869,13 @@ fn deploys_the_dev_stack_and_what_moto_creates_is_what_the_template_says() {
     let out = deploy(moto, &project, "dev", &bucket);
     let err = stderr(&out);
     for step in [
-        "[1/5] synth",
-        "[2/5] bundles",
-        "[3/5] upload",
-        "[4/5] deploy",
-        "[5/5] outputs",
+        "[1/7] synth",
+        "[2/7] preflight",
+        "[3/7] bundles",
+        "[4/7] upload",
+        "[5/7] change set",
+        "[6/7] review",
+        "[7/7] execute",
     ] {
         assert!(err.contains(step), "progress for {step}:\n{err}");
     }
@@ -976,13 +1016,14 @@ fn deploys_the_dev_stack_and_what_moto_creates_is_what_the_template_says() {
         assert_eq!(f["Runtime"], "provided.al2023", "{id}");
     }
 
-    // Nothing changed: still succeeds (--no-fail-on-empty-changeset).
+    // Nothing changed: still succeeds, and makes no change set.
     let out = deploy(moto, &project, "dev", &bucket);
     assert!(
-        stderr(&out).contains("No changes to deploy"),
+        stderr(&out).contains("no changes: stack"),
         "{}",
         stderr(&out)
     );
+    assert!(!stderr(&out).contains("[6/7]"), "{}", stderr(&out));
 
     eprintln!("dev end to end: {:.1} s", started.elapsed().as_secs_f64());
 }
@@ -996,7 +1037,9 @@ fn destroy_asks_deletes_and_lists_what_prod_retains() {
     let synthesized = project.synthesize("prod");
     project.bundles(&synthesized);
     let bucket = create_bucket(moto);
-    deploy(moto, &project, "prod", &bucket);
+    // prod's first deploy needs approval: its API Gateway account role and its table key's policy grant more
+    // than a new function's own role.
+    deploy_with(moto, &project, "prod", &bucket, &["--yes"]);
     let physical = physical_ids(moto, &stack_name);
     let table = physical["ConnectionsTable"].clone();
 
@@ -1206,44 +1249,6 @@ fn a_failing_deploy_says_what_failed() {
     );
     project.bundles(&synthesized);
 
-    // A bucket that does not exist: the upload step fails and says which bucket.
-    let out = moto
-        .sockstack(project.path())
-        .args([
-            "deploy",
-            "dev",
-            "--bucket",
-            "no-such-bucket",
-            "--bundles",
-            "bundles",
-        ])
-        .args(["--handlers", handlers().to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let err = stderr(&out);
-    assert!(
-        err.contains("bucket no-such-bucket cannot be used"),
-        "{err}"
-    );
-    assert!(
-        err.contains("aws s3api head-bucket --bucket no-such-bucket"),
-        "{err}"
-    );
-    assert!(
-        !err.contains("[4/5]"),
-        "never got to CloudFormation:\n{err}"
-    );
-    let none = moto
-        .try_aws(&[
-            "cloudformation",
-            "describe-stacks",
-            "--stack-name",
-            &stack_name,
-        ])
-        .unwrap_err();
-    assert!(none.contains("does not exist"), "{none}");
-
     // A CloudFormation failure. moto records no resource failures, so a stand-in
     // `aws` answers as real CloudFormation does after a failed update: the CLI's
     // generic message, then the stack's status and events.
@@ -1268,17 +1273,16 @@ fn a_failing_deploy_says_what_failed() {
         r#"#!/bin/sh
 dir='{dir}'
 case "$1 $2" in
-  "cloudformation deploy")
-    echo "Waiting for changeset to be created.."
-    echo "Waiting for stack create/update to complete"
-    echo "" >&2
-    echo "Failed to create/update the stack. Run the following command" >&2
-    echo "to fetch the list of events leading up to the failure" >&2
-    echo "aws cloudformation describe-stack-events --stack-name {stack_name}" >&2
-    exit 255 ;;
+  "--version ") echo "aws-cli/1.45.11 Python/3.11.7 Linux botocore/1.43.11" ;;
+  "sts get-caller-identity") echo '{{"Arn": "arn:aws:iam::123456789012:user/me"}}' ;;
+  "s3api head-bucket"|"s3api head-object"|"iam get-role") echo '{{}}' ;;
+  "s3api get-bucket-location") echo '{{"LocationConstraint": null}}' ;;
+  "apigateway get-account") echo '{{"cloudwatchRoleArn": "arn:aws:iam::123456789012:role/logs"}}' ;;
+  "cloudformation get-template") echo '{{"Resources": {{}}}}' ;;
+  "cloudformation create-change-set"|"cloudformation execute-change-set") echo '{{}}' ;;
+  "cloudformation describe-change-set") echo '{{"Status": "CREATE_COMPLETE", "Changes": []}}' ;;
   "cloudformation describe-stack-events") cat "$dir/events.json" ;;
   "cloudformation describe-stacks") cat "$dir/stacks.json" ;;
-  "s3api head-bucket"|"s3api head-object") exit 0 ;;
   *) echo "unexpected: $*" >&2; exit 2 ;;
 esac
 "#,
@@ -1295,12 +1299,20 @@ esac
             "any-bucket",
             "--bundles",
             "bundles",
+            "--yes",
         ])
         .args(["--handlers", handlers().to_str().unwrap()])
         .env("PATH", format!("{}:/usr/bin:/bin", fake.display()))
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a failed AWS step: {}",
+        stderr(&out)
+    );
     let err = stderr(&out);
     assert!(
         err.contains(&format!("stack {stack_name} is UPDATE_ROLLBACK_COMPLETE")),
@@ -1388,14 +1400,19 @@ fn dry_run_prints_the_commands_and_runs_nothing() {
             "{key}:\n{text}"
         );
     }
-    assert!(
-        text.contains(&format!(
-            "aws cloudformation deploy --stack-name team-health-dev --template-file out/dev/template.yaml \
-             --capabilities CAPABILITY_IAM --parameter-overrides ArtifactBucket=my-artifacts \
-             --no-fail-on-empty-changeset --tags environment=dev project=team-health --region {REGION}"
-        )),
-        "{text}"
-    );
+    for needle in [
+        "aws cloudformation create-change-set --stack-name team-health-dev --change-set-name sockstack-",
+        "--change-set-type UPDATE --template-body file://out/dev/template.yaml --capabilities CAPABILITY_IAM \
+         --parameters '[{\"ParameterKey\":\"ArtifactBucket\",\"ParameterValue\":\"my-artifacts\"}]' \
+         --tags '[{\"Key\":\"environment\",\"Value\":\"dev\"},{\"Key\":\"project\",\"Value\":\"team-health\"}]' \
+         --region eu-west-1",
+        "--change-set-type CREATE",
+        "aws cloudformation execute-change-set --change-set-name sockstack-",
+        "aws --version --region eu-west-1",
+        "aws sts get-caller-identity --region eu-west-1",
+    ] {
+        assert!(text.contains(needle), "{needle}:\n{text}");
+    }
     // The template the printed command deploys is written.
     assert_eq!(
         fs::read_to_string(project.path().join("out/dev/template.yaml")).unwrap(),
@@ -1417,4 +1434,461 @@ fn dry_run_prints_the_commands_and_runs_nothing() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains(keys[0]), "{}", stderr(&out));
+}
+
+// ---------------------------------------------------------------- review, approval, preflight
+
+/// A project whose handlers member is a stand-in with a custom `chat` handler, so the stack file can change
+/// that function's grants (and with them its role's policy).
+struct ChatProject {
+    project: Project,
+    stack_name: String,
+}
+
+impl ChatProject {
+    fn new(grants: &str) -> ChatProject {
+        let project = Project::new();
+        common::fake_handlers(
+            project.path(),
+            &[
+                "authorizer",
+                "connect",
+                "disconnect",
+                "default",
+                "vote",
+                "chat",
+            ],
+        );
+        let stack_name = unique("team-health-chat");
+        let p = ChatProject {
+            project,
+            stack_name,
+        };
+        p.grants(grants);
+        p
+    }
+
+    /// Writes the dev stack file with a `chat` function of these grants (a YAML flow mapping) behind a `chat`
+    /// route, and its stand-in bundles.
+    fn grants(&self, grants: &str) {
+        self.project.stack("dev", &self.stack_name, |t| {
+            let edited = t.replacen(
+                "\n\nroutes:\n",
+                &format!(
+                    "\n  chat: {{grants: {grants}}}\n\nroutes:\n  - {{key: chat, function: chat}}\n"
+                ),
+                1,
+            );
+            assert_ne!(
+                edited, t,
+                "the dev stack file has `routes:` after `functions:`"
+            );
+            edited
+        });
+        let sources = HandlerSources::open(&self.project.path().join("handlers")).unwrap();
+        let s = pipeline::synthesize(
+            &self.project.path().join("stacks/dev.yaml"),
+            &sources,
+            Format::Yaml,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        self.project.bundles(&s);
+    }
+
+    fn run(&self, moto: &Moto, args: &[&str]) -> std::process::Output {
+        moto.sockstack(self.project.path())
+            .args(args)
+            .args(["--handlers", "handlers", "--region", REGION])
+            .output()
+            .unwrap()
+    }
+
+    fn deploy(&self, moto: &Moto, bucket: &str, extra: &[&str]) -> std::process::Output {
+        let mut args = vec!["deploy", "dev", "--bucket", bucket, "--bundles", "bundles"];
+        args.extend(extra);
+        self.run(moto, &args)
+    }
+
+    fn deployed_body(&self, moto: &Moto) -> String {
+        moto.aws(&[
+            "cloudformation",
+            "get-template",
+            "--stack-name",
+            &self.stack_name,
+            "--query",
+            "TemplateBody",
+        ])
+        .as_str()
+        .unwrap()
+        .to_string()
+    }
+
+    /// Change sets that could still be executed (executed ones stay listed in moto).
+    fn change_sets(&self, moto: &Moto) -> Vec<Value> {
+        as_list(
+            &moto.aws(&[
+                "cloudformation",
+                "list-change-sets",
+                "--stack-name",
+                &self.stack_name,
+            ])["Summaries"],
+        )
+        .into_iter()
+        .filter(|c| c["ExecutionStatus"] == "AVAILABLE")
+        .collect()
+    }
+}
+
+#[test]
+fn widening_a_role_needs_approval_and_diff_deployed_shows_it_then_nothing() {
+    let moto = Moto::start();
+    let chat = ChatProject::new("{}");
+    let bucket = create_bucket(moto);
+    let out = chat.deploy(moto, &bucket, &[]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    // A first deploy of new functions asks nothing: their roles are what the stack file asked for.
+    assert!(!stderr(&out).contains("need approval"), "{}", stderr(&out));
+    let before = chat.deployed_body(moto);
+
+    // Deployed and synthesized are the same.
+    let out = chat.run(moto, &["diff", "--deployed", "dev", "--fail-on", "any"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    assert!(stdout(&out).contains("no changes"), "{}", stdout(&out));
+
+    // Sending to connections and writing a table give the chat role DynamoDB and @connections access it did
+    // not have.
+    chat.grants("{connections: send, tables: {profiles: readwrite}}");
+    let out = chat.run(moto, &["diff", "--deployed", "dev", "--fail-on", "widened"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let text = stdout(&out);
+    assert!(text.contains("ChatRole"), "{text}");
+    assert!(text.contains("execute-api:ManageConnections"), "{text}");
+
+    // --change-set: CloudFormation's verdict beside sockstack's; nothing left behind.
+    let out = chat.run(
+        moto,
+        &[
+            "diff",
+            "--deployed",
+            "dev",
+            "--change-set",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let resources = as_list(&v["changeSet"]["resources"]);
+    let role = resources
+        .iter()
+        .find(|r| r["logical_id"] == "ChatRole")
+        .unwrap_or_else(|| panic!("{v:#}"));
+    assert_eq!(role["cloudformation"]["action"], "Modify");
+    assert_eq!(role["sockstack"]["replacement"], "False");
+    // moto reports no `Replacement`, so there is no verdict to agree with (the comparison itself is tested on
+    // a recorded describe-change-set reply in src/deploy/changeset.rs).
+    assert_eq!(role["agrees"], Value::Null);
+    assert!(
+        chat.change_sets(moto).is_empty(),
+        "the change set was deleted"
+    );
+    assert_eq!(chat.deployed_body(moto), before);
+
+    // Without a terminal and without --yes: refused, the widening named, the stack unchanged.
+    let out = chat.deploy(moto, &bucket, &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let err = stderr(&out);
+    assert!(err.contains("these changes need approval"), "{err}");
+    assert!(
+        err.contains("widens access: ChatRole (AWS::IAM::Role)"),
+        "{err}"
+    );
+    assert!(err.contains("stdin is not a terminal"), "{err}");
+    assert!(!err.contains("[7/7]"), "never executed:\n{err}");
+    assert_eq!(chat.deployed_body(moto), before, "the stack is unchanged");
+    assert!(
+        chat.change_sets(moto).is_empty(),
+        "the change set was deleted"
+    );
+
+    // With --yes it applies.
+    let out = chat.deploy(moto, &bucket, &["--yes"]);
+    assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
+    assert!(
+        stderr(&out).contains("approved by --yes"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stdout(&out).contains(&format!("{} UPDATE_COMPLETE", chat.stack_name)),
+        "{}",
+        stdout(&out)
+    );
+    let now = fs::read_to_string(chat.project.path().join("out/dev/template.yaml")).unwrap();
+    assert_eq!(chat.deployed_body(moto), now);
+
+    // And now the deployed stack is what the stack file says.
+    let out = chat.run(moto, &["diff", "--deployed", "dev", "--fail-on", "any"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_change_set_for_a_stack_not_deployed_leaves_no_stack_behind() {
+    let moto = Moto::start();
+    let chat = ChatProject::new("{}");
+    let bucket = create_bucket(moto);
+    let out = chat.run(
+        moto,
+        &[
+            "diff",
+            "--deployed",
+            "dev",
+            "--change-set",
+            "--bucket",
+            &bucket,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("(created)"), "{text}");
+    assert!(
+        text.contains("ChatRole (AWS::IAM::Role): CloudFormation Add · sockstack Add"),
+        "{text}"
+    );
+    let gone = moto
+        .try_aws(&[
+            "cloudformation",
+            "describe-stacks",
+            "--stack-name",
+            &chat.stack_name,
+        ])
+        .unwrap_err();
+    assert!(
+        gone.contains("does not exist"),
+        "no REVIEW_IN_PROGRESS stack: {gone}"
+    );
+}
+
+/// The objects in `bucket` (empty: nothing was uploaded).
+fn objects(moto: &Moto, bucket: &str, region: &str) -> Vec<Value> {
+    as_list(
+        &moto.aws(&[
+            "s3api",
+            "list-objects-v2",
+            "--bucket",
+            bucket,
+            "--region",
+            region,
+        ])["Contents"],
+    )
+}
+
+#[test]
+fn preflight_failures_say_what_to_run_and_upload_nothing() {
+    let moto = Moto::start();
+    let chat = ChatProject::new("{}");
+
+    // No bucket.
+    let out = chat.deploy(moto, "no-such-bucket-sockstack", &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("bucket no-such-bucket-sockstack does not exist"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "aws s3 mb s3://no-such-bucket-sockstack --region {REGION}"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("nothing was uploaded"), "{err}");
+    assert!(!err.contains("[3/7]"), "stopped before the bundles:\n{err}");
+
+    // No credentials.
+    let bucket = create_bucket(moto);
+    let out = moto
+        .sockstack(chat.project.path())
+        .args(["deploy", "dev", "--bucket", &bucket, "--bundles", "bundles"])
+        .args(["--handlers", "handlers", "--region", REGION])
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("the AWS credentials do not work"), "{err}");
+    assert!(err.contains("aws configure"), "{err}");
+    assert!(
+        objects(moto, &bucket, REGION).is_empty(),
+        "nothing uploaded"
+    );
+
+    // No API Gateway account role in this region, and the dev stack's stage writes access logs.
+    let region = "us-west-2";
+    let bucket = unique("artifacts-west").to_lowercase();
+    let bucket = bucket[..bucket.len().min(63)].to_string();
+    moto.aws(&[
+        "s3api",
+        "create-bucket",
+        "--bucket",
+        &bucket,
+        "--region",
+        region,
+        "--create-bucket-configuration",
+        &format!("LocationConstraint={region}"),
+    ]);
+    let out = moto
+        .sockstack(chat.project.path())
+        .args(["deploy", "dev", "--bucket", &bucket, "--bundles", "bundles"])
+        .args(["--handlers", "handlers", "--region", region])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("API Gateway has no CloudWatch role"), "{err}");
+    assert!(err.contains("apiGatewayAccountRole: true"), "{err}");
+    assert!(
+        err.contains(
+            "aws apigateway update-account --patch-operations op=replace,path=/cloudwatchRoleArn"
+        ),
+        "{err}"
+    );
+    assert!(
+        objects(moto, &bucket, region).is_empty(),
+        "nothing uploaded"
+    );
+}
+
+#[test]
+fn dry_run_script_is_safe_to_paste_whatever_the_names() {
+    let project = Project::new();
+    // Hostile paths and tag values: quotes, command substitution, a newline.
+    project.stack("dev", "team-health-dev", |t| {
+        t.replace(
+            "environment: dev",
+            "environment: \"dev'; touch PWNED-TAG; '\"",
+        )
+    });
+    let real = handlers();
+    let handlers_link = project.path().join("h a'n$(touch PWNED-H)");
+    std::os::unix::fs::symlink(&real, &handlers_link).unwrap();
+    let out_dir = "o u't;$(touch PWNED-OUT)\nx";
+    let fake = project.path().join("fake-bin");
+    fs::create_dir_all(&fake).unwrap();
+    let log = project.path().join("calls.log");
+    for (name, code) in [("aws", "0"), ("sockstack", "0")] {
+        let script = format!(
+            "#!/bin/sh\n{{ printf '%s\\n' {name}; for a in \"$@\"; do printf '[%s]\\n' \"$a\"; done; }} >> '{}'\n\
+             case \"$*\" in *describe-stacks*--query*) ;; *describe-stacks*) exit 1 ;; esac\nexit {code}\n",
+            log.display()
+        );
+        fs::write(fake.join(name), script).unwrap();
+        fs::set_permissions(
+            fake.join(name),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+    }
+    let out = common::sockstack(project.path())
+        .args(["deploy", "dev", "--bucket", "my-artifacts", "--dry-run"])
+        .args(["--region", REGION, "--out", out_dir, "--handlers"])
+        .arg(&handlers_link)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let script = project.path().join("deploy.sh");
+    fs::write(&script, &out.stdout).unwrap();
+    let run = Command::new("sh")
+        .arg(&script)
+        .current_dir(project.path())
+        .env("PATH", format!("{}:/usr/bin:/bin", fake.display()))
+        .env("EXECUTE", "1")
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "the script runs:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    for marker in ["PWNED-TAG", "PWNED-H", "PWNED-OUT"] {
+        assert!(
+            !project.path().join(marker).exists(),
+            "{marker}: the script ran something it should have quoted:\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    let calls = fs::read_to_string(&log).unwrap();
+    // Each value reached the command as one argument, exactly.
+    assert!(
+        calls.contains(&format!("[{}]\n", handlers_link.display())),
+        "{calls}"
+    );
+    assert!(calls.contains(&format!("[{out_dir}/assets]\n")), "{calls}");
+    assert!(
+        calls.contains("\"Key\":\"environment\",\"Value\":\"dev'; touch PWNED-TAG; '\""),
+        "{calls}"
+    );
+    assert!(
+        calls.contains("[execute-change-set]"),
+        "EXECUTE=1 runs it:\n{calls}"
+    );
+    assert!(calls.contains("[stack-create-complete]"), "{calls}");
+
+    // A hostile bucket or stack name never reaches a script: both are refused as bad input.
+    let out = common::sockstack(project.path())
+        .args([
+            "deploy",
+            "dev",
+            "--bucket",
+            "b'; touch PWNED-B; '",
+            "--dry-run",
+        ])
+        .args(["--handlers"])
+        .arg(&handlers_link)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(out.stdout.is_empty(), "no script for a bad bucket name");
+    project.stack("dev", "team'; touch PWNED-S; '", |t| t);
+    let out = common::sockstack(project.path())
+        .args(["deploy", "dev", "--bucket", "my-artifacts", "--dry-run"])
+        .args(["--handlers"])
+        .arg(&handlers_link)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(out.stdout.is_empty(), "no script for a bad stack name");
+    assert!(
+        stderr(&out).contains("is not a valid CloudFormation stack name"),
+        "{}",
+        stderr(&out)
+    );
 }

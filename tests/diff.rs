@@ -801,3 +801,101 @@ fn create_only_data_is_up_to_date() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The README's add-a-route flow (a new `chat` binary and one route entry in stacks/dev.yaml) passes the PR gate
+/// `--fail-on data-loss,widened`: the new function's own role and invoke permission are what the stack file
+/// asked for. Widening an existing role still trips it.
+#[test]
+fn cli_adding_a_route_passes_the_widened_gate() {
+    let dir = tempfile::tempdir().unwrap();
+    let handlers = dir.path().join("handlers");
+    std::fs::create_dir_all(handlers.join("src/bin")).unwrap();
+    std::fs::write(handlers.join("Cargo.toml"), "[package]\nname = \"fake\"\n").unwrap();
+    std::fs::write(handlers.join("src/lib.rs"), "").unwrap();
+    for name in ["authorizer", "connect", "disconnect", "default", "vote"] {
+        std::fs::write(
+            handlers.join(format!("src/bin/{name}.rs")),
+            "fn main() {}\n",
+        )
+        .unwrap();
+    }
+    let dev =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("stacks/dev.yaml"))
+            .unwrap();
+    let synth = |stack: &str, out: &str| {
+        std::fs::create_dir_all(dir.path().join("stacks")).unwrap();
+        std::fs::write(dir.path().join("stacks/dev.yaml"), stack).unwrap();
+        stdout_of(
+            sockstack()
+                .current_dir(dir.path())
+                .args(["synth", "--out", out]),
+            0,
+        );
+    };
+    synth(&dev, "before");
+    std::fs::write(handlers.join("src/bin/chat.rs"), "fn main() {}\n").unwrap();
+    let routes = "routes:\n";
+    assert!(dev.contains(routes));
+    let with_chat = dev.replacen(
+        routes,
+        "routes:\n  - {key: chat, handler: chat, access: broadcast}\n",
+        1,
+    );
+    synth(&with_chat, "after");
+    let out = stdout_of(
+        sockstack().current_dir(dir.path()).args([
+            "diff",
+            "before",
+            "after",
+            "--fail-on",
+            "data-loss,widened",
+            "--format",
+            "json",
+        ]),
+        0,
+    );
+    let report: Value = serde_json::from_str(&out).unwrap();
+    let security = report["stacks"][0]["changes"]["security"]
+        .as_array()
+        .unwrap();
+    let ids: Vec<&str> = security
+        .iter()
+        .map(|s| s["logical_id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"ChatRole") && ids.contains(&"ChatRoutePermission"),
+        "{ids:?}"
+    );
+    assert!(
+        security.iter().all(|s| s["severity"] == "changed"),
+        "{security:#?}"
+    );
+
+    // Granting the existing vote handler's role more still fails the gate.
+    let vote_role = |t: &str| {
+        let mut out = String::new();
+        for line in t.lines() {
+            if line.trim() == "- dynamodb:Query" {
+                out.push_str(&line.replace("dynamodb:Query", "dynamodb:Scan"));
+                out.push('\n');
+            }
+            out.push_str(line);
+            out.push('\n');
+        }
+        out
+    };
+    let after = dir.path().join("after/dev/template.yaml");
+    let text = std::fs::read_to_string(&after).unwrap();
+    assert!(text.contains("dynamodb:Query"));
+    std::fs::write(&after, vote_role(&text)).unwrap();
+    stdout_of(
+        sockstack().current_dir(dir.path()).args([
+            "diff",
+            "before",
+            "after",
+            "--fail-on",
+            "widened",
+        ]),
+        1,
+    );
+}

@@ -340,3 +340,140 @@ fn the_insecure_fixture_trips_every_suppressed_rule_and_every_check_rule() {
         );
     }
 }
+
+/// cfn-lint with every rule (informational ones too) and the serverless rules (`cfn-lint-serverless`):
+/// `(rule, logical id)` of each finding.
+fn run_cfn_lint(template: &Path) -> BTreeSet<(String, String)> {
+    let output = Command::new(common::tool("cfn-lint"))
+        .args([
+            "--include-checks",
+            "I",
+            "--append-rules",
+            "cfn_lint_serverless.rules",
+            "--format",
+            "json",
+            "--",
+        ])
+        .arg(template)
+        .output()
+        .expect("cfn-lint runs");
+    let findings: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "cfn-lint gave no JSON ({e}); is cfn-lint-serverless installed (`make tools`)?\n{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    findings
+        .as_array()
+        .expect("a list of findings")
+        .iter()
+        .map(|f| {
+            let path = f["Location"]["Path"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let id = match (path.first().and_then(Value::as_str), path.get(1)) {
+                (Some("Resources"), Some(id)) => id.as_str().unwrap_or("").to_string(),
+                _ => String::new(),
+            };
+            (f["Rule"]["Id"].as_str().unwrap_or("?").to_string(), id)
+        })
+        .collect()
+}
+
+/// The dev stack with the alarms of `sockstack::alarms` added (functions and tables read from the template,
+/// as synth will pass them): every scanner accepts what the builder adds.
+#[test]
+fn alarms_topic_and_key_pass_every_scanner() {
+    use sockstack::alarms::{self, ApiInput, FunctionInput, Inputs};
+    use sockstack::emit::Format;
+    use sockstack::pipeline;
+    use sockstack::sources::HandlerSources;
+
+    let sources = HandlerSources::open(&common::handlers()).unwrap();
+    let s = pipeline::synthesize(&root().join("stacks/dev.yaml"), &sources, Format::Json)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut template = s.template.clone();
+    let value = template.to_value();
+    let of_type = |ty: &str| -> Vec<(String, Value)> {
+        value["Resources"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(_, r)| r["Type"] == ty)
+            .map(|(id, r)| (id.clone(), r.clone()))
+            .collect()
+    };
+    let inputs = Inputs {
+        api: Some(ApiInput {
+            logical_id: of_type("AWS::ApiGatewayV2::Api")[0].0.clone(),
+            stage: s.model.stage.name.clone(),
+        }),
+        functions: of_type("AWS::Lambda::Function")
+            .into_iter()
+            .map(|(id, r)| FunctionInput {
+                logical_id: id,
+                timeout: r["Properties"]["Timeout"].as_u64().unwrap() as u32,
+            })
+            .collect(),
+        tables: of_type("AWS::DynamoDB::Table")
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect(),
+        email_parameter: Some("AlarmEmail".into()),
+    };
+    let observability = alarms::build(&inputs);
+    let added: BTreeSet<String> = observability.resources.keys().cloned().collect();
+    assert!(observability.alarms > 0);
+    observability.add_to(&mut template);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("template.json");
+    std::fs::write(
+        &file,
+        serde_json::to_string_pretty(&template.to_value()).unwrap(),
+    )
+    .unwrap();
+
+    let lint: Vec<_> = run_cfn_lint(&file)
+        .into_iter()
+        .filter(|(_, id)| added.contains(id) || id.is_empty())
+        .collect();
+    assert!(
+        lint.is_empty(),
+        "cfn-lint (with the serverless rules): {lint:?}"
+    );
+
+    // The skip is what hides ES7000: without it, the serverless rules flag the subscription.
+    let mut bare = template.to_value();
+    bare["Resources"][alarms::EMAIL_SUBSCRIPTION]
+        .as_object_mut()
+        .unwrap()
+        .remove("Metadata");
+    let bare_file = dir.path().join("bare.json");
+    std::fs::write(&bare_file, serde_json::to_string_pretty(&bare).unwrap()).unwrap();
+    assert!(
+        run_cfn_lint(&bare_file).contains(&(
+            alarms::NO_REDRIVE.0.to_string(),
+            alarms::EMAIL_SUBSCRIPTION.to_string()
+        )),
+        "the serverless rules are not running"
+    );
+
+    let (failed, _) = run_checkov(&file);
+    assert!(failed.is_empty(), "checkov: {failed:?}");
+
+    let exclusions = guard_exclusions();
+    for (control, resource) in run_guard(&file) {
+        assert!(
+            !added.contains(&resource),
+            "cfn-guard {control} on {resource}, which the alarms builder made"
+        );
+        assert!(
+            exclusions
+                .iter()
+                .any(|e| e.matches("dev", &control, &resource)),
+            "cfn-guard {control} on {resource} is neither fixed nor reviewed"
+        );
+    }
+}

@@ -4,12 +4,14 @@
 
 pub mod apigateway;
 pub mod apigatewayv2;
+pub mod cloudwatch;
 pub mod dynamodb;
 pub mod expr;
 pub mod iam;
 pub mod kms;
 pub mod lambda;
 pub mod logs;
+pub mod sns;
 
 pub use expr::Expr;
 
@@ -34,6 +36,9 @@ pub enum Properties {
     Role(iam::Role),
     LogGroup(logs::LogGroup),
     Key(kms::Key),
+    Alarm(cloudwatch::Alarm),
+    Topic(sns::Topic),
+    Subscription(sns::Subscription),
 }
 
 impl Properties {
@@ -54,6 +59,9 @@ impl Properties {
             Properties::Role(_) => "AWS::IAM::Role",
             Properties::LogGroup(_) => "AWS::Logs::LogGroup",
             Properties::Key(_) => "AWS::KMS::Key",
+            Properties::Alarm(_) => "AWS::CloudWatch::Alarm",
+            Properties::Topic(_) => "AWS::SNS::Topic",
+            Properties::Subscription(_) => "AWS::SNS::Subscription",
         }
     }
 }
@@ -75,6 +83,9 @@ impl Serialize for Properties {
             Properties::Role(p) => p.serialize(s),
             Properties::LogGroup(p) => p.serialize(s),
             Properties::Key(p) => p.serialize(s),
+            Properties::Alarm(p) => p.serialize(s),
+            Properties::Topic(p) => p.serialize(s),
+            Properties::Subscription(p) => p.serialize(s),
         }
     }
 }

@@ -1,45 +1,64 @@
-//! `sockstack deploy`: synth → bundles → upload → `aws cloudformation deploy` → outputs.
+//! `sockstack deploy`: parses the arguments and calls [`crate::deploy::workflow`].
 
 use super::color::Paint;
-use super::{BAD_INPUT, FINDINGS, OK, StackArgs, report_findings, synthesize_all};
-use crate::bundle::Progress;
-use crate::deploy::assets::{self, Asset};
-use crate::deploy::aws::{Aws, AwsError, shell_quote};
-use crate::deploy::stack::{self, DeployPlan};
-use crate::deploy::upload::{self, Outcome};
-use crate::emit::{self, Format};
+use super::{BAD_INPUT, OK, StackArgs, report_findings, synthesize_all};
+use crate::deploy::approval::RequireApproval;
+use crate::deploy::aws::{AwsCli, shell_quote};
+use crate::deploy::progress::{Lines, Reporter, Spinner};
+use crate::deploy::prompt::Terminal;
+use crate::deploy::workflow::{self, Deployed, Options};
+use crate::deploy::{outputs, stack_file};
+use crate::emit::Format;
 use crate::pipeline::Synthesized;
-use std::path::{Path, PathBuf};
+use std::io::IsTerminal;
+use std::path::PathBuf;
 
 pub const LONG_ABOUT: &str = "\
-Deploy one stack to AWS with the AWS CLI.
+Deploy one stack to AWS with the AWS CLI, after showing what it changes.
 
-Steps, each reported on stderr:
-  1. synth     the stack file -> out/<stack>/template.yaml (as `sockstack synth` does)
-  2. bundles   build the handler zips for the stack's architecture into out/assets/
-               (as `sockstack bundle` does), or take prebuilt ones from --bundles DIR;
-               a zip is named <handler>-<hash of its sources>.zip, the key the template uses
-  3. upload    every zip the bucket does not have yet (aws s3api head-object, aws s3 cp)
-  4. deploy    aws cloudformation deploy: a change set with ArtifactBucket=<bucket>, the IAM
-               capability the template needs, the stack file's tags, no failure on an empty
-               change set; templates over 51,200 bytes go through the bucket
-  5. outputs   the stack's outputs (WebSocket URL, callback URL, table names) on stdout
+Steps, each reported on stderr (a spinner on a terminal, plain lines otherwise):
+  1. synth       the stack file -> out/<stack>/template.yaml (as `sockstack synth` does)
+  2. preflight   before anything is uploaded: the AWS CLI is new enough (1.29 / 2.13), the
+                 credentials work (sts get-caller-identity), the bucket exists and is in the
+                 region, the stack is not in a state CloudFormation cannot update
+                 (ROLLBACK_COMPLETE, *_IN_PROGRESS, UPDATE_ROLLBACK_FAILED), and when the stage
+                 writes access logs and the stack does not create API Gateway's account role,
+                 the account has a CloudWatch role that exists. Each problem says what to run.
+  3. bundles     build the handler zips for the stack's architecture into out/assets/
+                 (as `sockstack bundle` does), or take prebuilt ones from --bundles DIR
+  4. upload      every zip the bucket does not have yet (head-object, s3 cp)
+  5. change set  create-change-set with ArtifactBucket=<bucket>, the IAM capability the
+                 template needs and the stack file's tags (templates over 51,200 bytes go
+                 through the bucket); nothing to change ends here
+  6. review      the diff against the deployed template, CloudFormation's own verdict on each
+                 resource beside sockstack's, and the approval question when needed
+  7. execute     exactly that change set; resources are reported as CloudFormation reports
+                 them; a failure prints the failing resources and their reasons
+Then the stack's outputs (WebSocket URL, callback URL, table names) on stdout.
 
-Credentials, region and endpoints are the AWS CLI's own (profiles, AWS_PROFILE, AWS_REGION,
-AWS_ENDPOINT_URL…); --region overrides the region for every call. When CloudFormation
-fails, the failing resources and their reasons are read from the stack events and printed.
+--require-approval (the CDK's spelling): `broadening` (default) asks before a change that
+widens IAM or an invoke permission, replaces or deletes a stateful resource (a table, log
+group, key), or removes the $connect authorizer; `any-change` asks before any change; `never`
+does not ask. A new function's own execution role and invoke permission are not a widening.
+The question names each such change. Without a terminal on stdin the deploy fails instead
+(exit 1, the change set deleted, the stack unchanged) unless --yes approves in advance.
 
---dry-run prints the commands, as a shell script, and runs none of them (it still writes
-out/<stack>/, which the deploy command reads).
+Credentials, region and endpoints are the AWS CLI's own (profiles, SSO, AWS_PROFILE,
+AWS_REGION, AWS_ENDPOINT_URL…); --region overrides the region for every call.
 
-Exit codes: 0 deployed (or nothing to change), 1 a step failed, 2 bad input (an invalid stack
-file, a missing bundle, no AWS CLI).";
+--dry-run prints the commands as a shell script (every value quoted) and runs none of them; it
+still writes out/<stack>/, which the script deploys. The script stops after computing the
+change set unless run with EXECUTE=1.
+
+Exit codes: 0 deployed (or nothing to change), 1 the template's checks found errors or the
+changes were not approved, 2 bad input, a failed preflight or a failed AWS step.";
 
 pub const EXAMPLES: &str = "\
 Examples:
-  sockstack deploy dev --bucket my-artifacts               build, upload, deploy stacks/dev.yaml
+  sockstack deploy dev --bucket my-artifacts               build, upload, review, deploy stacks/dev.yaml
   sockstack deploy prod --bucket my-artifacts --region eu-west-1
   sockstack deploy dev --bucket my-artifacts --bundles out/assets   prebuilt zips
+  sockstack deploy dev --bucket my-artifacts --yes         approve widening changes in advance (CI)
   sockstack deploy dev --bucket my-artifacts --dry-run     print the commands only";
 
 /// The stack a command works on, and where things are.
@@ -63,19 +82,9 @@ pub struct Target {
 }
 
 impl Target {
-    /// The stack file: STACK itself when it is a path, else <stacks-dir>/STACK.yaml (or .yml).
+    /// The stack file.
     pub fn file(&self) -> PathBuf {
-        let given = Path::new(&self.stack);
-        let looks_like_path = given.components().count() > 1
-            || given.extension().is_some_and(|e| e == "yaml" || e == "yml");
-        if looks_like_path || given.is_file() {
-            return given.to_path_buf();
-        }
-        let yml = self.stacks_dir.join(format!("{}.yml", self.stack));
-        if yml.is_file() {
-            return yml;
-        }
-        self.stacks_dir.join(format!("{}.yaml", self.stack))
+        stack_file(&self.stack, &self.stacks_dir)
     }
 
     /// Synthesizes the stack file in memory; reports problems and returns the exit code on failure.
@@ -100,16 +109,22 @@ impl Target {
     }
 
     /// The AWS CLI runner, with the region if one was given.
-    pub fn aws(&self) -> Aws {
-        Aws::find(self.region.clone())
+    pub fn aws(&self) -> AwsCli {
+        AwsCli::find(self.region.clone())
     }
 
-    /// The region, for messages.
-    pub fn region_text(&self) -> String {
+    /// The region the calls go to, when it is known here.
+    pub fn region(&self) -> Option<String> {
         self.region
             .clone()
             .or_else(|| std::env::var("AWS_REGION").ok())
             .or_else(|| std::env::var("AWS_DEFAULT_REGION").ok())
+            .filter(|r| !r.is_empty())
+    }
+
+    /// The region, for messages.
+    pub fn region_text(&self) -> String {
+        self.region()
             .unwrap_or_else(|| "the AWS CLI's default region".into())
     }
 }
@@ -133,322 +148,81 @@ pub struct DeployArgs {
     #[arg(long, value_name = "DIR", default_value = "out")]
     pub out: PathBuf,
 
+    /// Which changes need approval before the change set is executed.
+    #[arg(long, value_enum, default_value_t = RequireApproval::Broadening)]
+    pub require_approval: RequireApproval,
+
+    /// Approve in advance (needed without a terminal when a change needs approval).
+    #[arg(long)]
+    pub yes: bool,
+
     /// Print the commands instead of running them.
     #[arg(long)]
     pub dry_run: bool,
 }
 
-/// Whether `name` can be an S3 bucket name (what the template's parameter pattern accepts).
-fn valid_bucket(name: &str) -> bool {
-    let bytes = name.as_bytes();
-    (3..=63).contains(&bytes.len())
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'.' || *b == b'-')
-        && bytes[0].is_ascii_alphanumeric()
-        && bytes[bytes.len() - 1].is_ascii_alphanumeric()
-}
-
-fn step(paint: &Paint, n: u8, name: &str, text: &str) {
-    eprintln!("{} {text}", paint.bold(&format!("deploy [{n}/5] {name}:")));
-}
-
 pub fn run(args: &DeployArgs, paint: &Paint) -> u8 {
-    if !valid_bucket(&args.bucket) {
-        eprintln!(
-            "{} {:?} is not an S3 bucket name (3-63 characters: lower-case letters, digits, dots, hyphens)",
-            paint.error("error:"),
-            args.bucket
-        );
-        return BAD_INPUT;
-    }
-
-    // 1. synth
     let synthesized = match args.target.synthesize(paint) {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let (errors, _) = report_findings(std::slice::from_ref(&synthesized), paint);
-    if errors > 0 {
-        eprintln!(
-            "{} the checks found {errors} error(s) in the template; nothing was deployed",
-            paint.error("error:")
-        );
-        return FINDINGS;
-    }
-    if let Err(e) = emit::write_all(&args.out, &[synthesized.output()]) {
-        eprintln!(
-            "{} cannot write {}: {e}",
-            paint.error("error:"),
-            args.out.display()
-        );
-        return BAD_INPUT;
-    }
-    let template_file = args
-        .out
-        .join(&synthesized.name)
-        .join(synthesized.template_file());
-    let model = &synthesized.model;
-    let stack_name = model.stack_name.clone();
-    step(
-        paint,
-        1,
-        "synth",
-        &format!(
-            "{} -> {} (stack {stack_name}, {} resources, {} bytes)",
-            synthesized.file.display(),
-            template_file.display(),
-            synthesized.template.resources.len(),
-            synthesized.text.len()
-        ),
-    );
-
-    let aws = args.target.aws();
-    let template_value = synthesized.template.to_value();
-    let plan = DeployPlan {
-        stack_name: stack_name.clone(),
-        template_file: template_file.clone(),
-        template_bytes: synthesized.text.len(),
+    report_findings(std::slice::from_ref(&synthesized), paint);
+    let options = Options {
         bucket: args.bucket.clone(),
-        tags: model.tags.clone(),
-        capability: stack::capability(&template_value),
+        bundles: args.bundles.clone(),
+        out: args.out.clone(),
+        handlers: args.target.handlers.clone(),
+        region: args.target.region(),
+        require_approval: args.require_approval,
+        yes: args.yes,
     };
-    let bundle_dir = args
-        .bundles
-        .clone()
-        .unwrap_or_else(|| args.out.join("assets"));
-    let needed = assets::needed(model, &bundle_dir);
-
+    let aws = args.target.aws();
     if args.dry_run {
-        return dry_run(args, &synthesized, &aws, &plan, &bundle_dir, &needed, paint);
-    }
-
-    // 2. bundles
-    let assets = match &args.bundles {
-        Some(dir) => {
-            if let Err(missing) = assets::check_present(dir, &needed) {
-                eprintln!("{} {missing}", paint.error("error:"));
-                return BAD_INPUT;
-            }
-            step(
-                paint,
-                2,
-                "bundles",
-                &format!("{} prebuilt zip(s) from {}", needed.len(), dir.display()),
-            );
-            needed
-        }
-        None => {
-            step(
-                paint,
-                2,
-                "bundles",
-                &format!(
-                    "building {} handler(s) into {}",
-                    needed.len(),
-                    bundle_dir.display()
-                ),
-            );
-            match build_bundles(args, &synthesized, &bundle_dir) {
-                Ok(a) => a,
-                Err(code) => return code,
-            }
-        }
-    };
-
-    // 3. upload
-    step(
-        paint,
-        3,
-        "upload",
-        &format!("{} zip(s) to s3://{}", assets.len(), args.bucket),
-    );
-    let mut report = |asset: &Asset, outcome: Outcome| {
-        let what = match outcome {
-            Outcome::Present => "already there".to_string(),
-            Outcome::Uploaded => paint.good("uploaded"),
-        };
-        eprintln!("  {} {what}", asset.key);
-    };
-    if let Err(e) = upload::upload_missing(&aws, &args.bucket, &assets, &mut report) {
-        eprintln!("{} {e}", paint.error("error:"));
-        return aws_exit(e_source(&e));
-    }
-
-    // 4. deploy
-    step(
-        paint,
-        4,
-        "deploy",
-        &format!(
-            "aws cloudformation deploy {stack_name} ({}{})",
-            args.target.region_text(),
-            if plan.through_s3() {
-                ", template through S3"
-            } else {
-                ""
-            }
-        ),
-    );
-    if let Err(failure) = stack::deploy(&aws, &plan, &mut |line| eprintln!("  | {line}")) {
-        eprintln!(
-            "{} the deployment of {stack_name} failed: {failure}",
-            paint.error("error:")
-        );
-        return aws_exit(&failure.error);
-    }
-
-    // 5. outputs
-    step(paint, 5, "outputs", &stack_name);
-    match stack::describe(&aws, &stack_name) {
-        Ok(Some(info)) => {
-            super::outputs::print_human(&info, paint);
-            if info.outputs.is_empty() {
+        return match workflow::dry_run(&synthesized, &options, &aws) {
+            Ok(script) => {
+                print!("{script}");
                 eprintln!(
-                    "{} the stack reports no outputs; try `sockstack outputs {}` later",
-                    paint.warning("note:"),
-                    args.target.stack
+                    "{} nothing was run; {} is the template the commands deploy",
+                    paint.info("dry run:"),
+                    shell_quote(
+                        &args
+                            .out
+                            .join(&synthesized.name)
+                            .join(synthesized.template_file())
+                            .to_string_lossy()
+                    )
                 );
+                OK
             }
+            Err(e) => {
+                eprintln!("{} {e}", paint.error("error:"));
+                e.exit_code()
+            }
+        };
+    }
+    let reporter: Box<dyn Reporter> = if std::io::stderr().is_terminal() {
+        Box::new(Spinner::new())
+    } else {
+        Box::new(Lines)
+    };
+    let result = workflow::deploy(&synthesized, &options, &aws, reporter.as_ref(), &Terminal);
+    reporter.finish();
+    match result {
+        Ok(Deployed::Done(info)) | Ok(Deployed::Unchanged(info)) => {
+            print!("{}", outputs::render_human(&info));
             OK
-        }
-        Ok(None) => {
-            eprintln!(
-                "{} CloudFormation reported success but stack {stack_name} cannot be found",
-                paint.error("error:")
-            );
-            FINDINGS
         }
         Err(e) => {
-            eprintln!(
-                "{} deployed, but the outputs could not be read: {e}",
-                paint.warning("warning:")
-            );
-            OK
+            eprintln!("{} {e}", paint.error("error:"));
+            e.exit_code()
         }
     }
-}
-
-fn e_source(e: &upload::UploadError) -> &AwsError {
-    match e {
-        upload::UploadError::Bucket { source, .. } | upload::UploadError::Object { source, .. } => {
-            source
-        }
-    }
-}
-
-/// A missing AWS CLI is bad setup (2); anything else it reports is a failed step (1).
-fn aws_exit(e: &AwsError) -> u8 {
-    match e {
-        AwsError::NotInstalled(_) => BAD_INPUT,
-        _ => FINDINGS,
-    }
-}
-
-/// The bundle step: builds the zips with [`crate::bundle`] (the library behind `sockstack bundle`).
-fn build_bundles(
-    args: &DeployArgs,
-    synthesized: &Synthesized,
-    bundle_dir: &Path,
-) -> Result<Vec<Asset>, u8> {
-    let mut report = |event: Progress| match event {
-        Progress::Building { handlers, command } => {
-            eprintln!("  building {}: {command}", handlers.join(", "))
-        }
-        Progress::Wrote(b) => eprintln!(
-            "  {} -> {} ({} bytes)",
-            b.handler,
-            b.path.display(),
-            b.zip_bytes
-        ),
-    };
-    let built = assets::build(
-        &synthesized.model,
-        &args.target.handlers,
-        bundle_dir,
-        &mut report,
-    )
-    .map_err(|e| {
-        eprintln!("error: bundle: {e}");
-        if e.is_bad_input() {
-            BAD_INPUT
-        } else {
-            FINDINGS
-        }
-    })?;
-    if let Err(missing) = assets::check_present(bundle_dir, &built) {
-        eprintln!("error: the build did not write every bundle: {missing}");
-        return Err(FINDINGS);
-    }
-    Ok(built)
-}
-
-fn dry_run(
-    args: &DeployArgs,
-    synthesized: &Synthesized,
-    aws: &Aws,
-    plan: &DeployPlan,
-    bundle_dir: &Path,
-    needed: &[Asset],
-    paint: &Paint,
-) -> u8 {
-    if args.bundles.is_some()
-        && let Err(missing) = assets::check_present(bundle_dir, needed)
-    {
-        eprintln!("{} {missing}", paint.error("error:"));
-        return BAD_INPUT;
-    }
-    let mut lines = vec![format!(
-        "# sockstack deploy --dry-run: stack {} from {} (template written to {})",
-        plan.stack_name,
-        synthesized.file.display(),
-        plan.template_file.display()
-    )];
-    lines.push("set -e".into());
-    match &args.bundles {
-        Some(dir) => lines.push(format!("# bundles: prebuilt, from {}", dir.display())),
-        None => {
-            lines.push("# bundles".into());
-            lines.extend(assets::build_commands(
-                &synthesized.model,
-                &args.target.handlers,
-                bundle_dir,
-            ));
-        }
-    }
-    lines.push("# upload what the bucket lacks".into());
-    lines.push(aws.describe(&upload::head_bucket_args(&args.bucket)));
-    for a in needed {
-        lines.push(format!(
-            "{} >/dev/null 2>&1 || {}",
-            aws.describe(&upload::head_object_args(&args.bucket, &a.key)),
-            aws.describe(&upload::copy_args(&a.path, &args.bucket, &a.key))
-        ));
-    }
-    lines.push("# deploy".into());
-    lines.push(aws.describe(&plan.args()));
-    lines.push("# outputs".into());
-    let mut describe = stack::describe_args(&plan.stack_name);
-    describe.extend(
-        ["--query", "Stacks[0].Outputs"]
-            .iter()
-            .map(|s| s.to_string()),
-    );
-    lines.push(aws.describe(&describe));
-    for line in lines {
-        println!("{line}");
-    }
-    eprintln!(
-        "{} nothing was run; {} is the template the commands deploy",
-        paint.info("dry run:"),
-        shell_quote(&plan.template_file.to_string_lossy())
-    );
-    OK
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::deploy::workflow::valid_bucket;
 
     fn target(stack: &str) -> Target {
         Target {

@@ -2,6 +2,9 @@
 
 use super::color::{Paint, When};
 use super::{BAD_INPUT, FINDINGS, OK};
+use crate::deploy::aws::AwsCli;
+use crate::deploy::changeset;
+use crate::deploy::deployed::{self, DeployedDiff};
 use crate::diff::input::{self, Stacks};
 use crate::diff::report::{json, markdown, terminal};
 use crate::diff::{FailOn, Schemas};
@@ -31,6 +34,16 @@ the synthesizer between REF and now (to see that, synthesize each revision with 
 binary and compare the two out/ folders). The new side is NEW when given, else the stack
 files of the working tree synthesized the same way.
 
+With --deployed STACK the old side is the template CloudFormation holds for that stack
+(`aws cloudformation get-template --template-stage Original`, through the AWS CLI and its
+credentials, region and endpoints) and the new side is the stack file synthesized; a stack
+not deployed yet shows every resource created. --change-set also makes a change set from the
+new template, reads CloudFormation's own verdict on each resource (Add/Modify/Remove,
+Replacement True/False/Conditional and the properties that force it), deletes the change set
+again (and the REVIEW_IN_PROGRESS stack it made when there was none), and shows that verdict
+beside sockstack's prediction, flagging every disagreement (JSON: a `changeSet` key).
+A failed AWS call exits 2.
+
 Replacement is predicted from each type's create-only properties (data/create-only.json,
 from the CloudFormation resource schemas). Replacing or deleting a table, log group, key or
 bucket is marked as data loss unless its UpdateReplacePolicy/DeletionPolicy retains it. A
@@ -51,7 +64,9 @@ Examples:
   sockstack diff cdk.out.main/ cdk.out/              CDK output works too
   sockstack diff --base origin/main                  this branch's stacks vs main's
   sockstack diff --base origin/main --format markdown --output diff.md
-  sockstack diff base-out/ out/ --fail-on replace,destroy,iam";
+  sockstack diff base-out/ out/ --fail-on replace,destroy,iam
+  sockstack diff --deployed dev                      what a deploy would change in the live stack
+  sockstack diff --deployed dev --change-set         and CloudFormation's verdict beside sockstack's";
 
 /// Report format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -68,17 +83,33 @@ pub enum DiffFormat {
 #[derive(Debug, clap::Args)]
 pub struct DiffArgs {
     /// The old side: a template file or an output folder (with --base: omit it).
-    #[arg(value_name = "OLD", required_unless_present = "base")]
+    #[arg(value_name = "OLD", required_unless_present_any = ["base", "deployed"])]
     pub old: Option<PathBuf>,
 
     /// The new side: a template file or an output folder (with --base: optional, default the working tree's
     /// stack files synthesized).
-    #[arg(value_name = "NEW", required_unless_present = "base")]
+    #[arg(value_name = "NEW", required_unless_present_any = ["base", "deployed"])]
     pub new: Option<PathBuf>,
 
     /// Compare with the stacks at this git revision, synthesized by this binary (see above).
-    #[arg(long, value_name = "REF")]
+    #[arg(long, value_name = "REF", conflicts_with = "deployed")]
     pub base: Option<String>,
+
+    /// Compare this stack file's synthesized template with the one CloudFormation holds (see above).
+    #[arg(long, value_name = "STACK", conflicts_with_all = ["old", "new"])]
+    pub deployed: Option<String>,
+
+    /// With --deployed: also make a change set, show CloudFormation's verdict beside sockstack's, delete it.
+    #[arg(long, requires = "deployed")]
+    pub change_set: bool,
+
+    /// With --change-set for a stack not deployed yet: the ArtifactBucket value.
+    #[arg(long, value_name = "BUCKET", requires = "change_set")]
+    pub bucket: Option<String>,
+
+    /// With --deployed: AWS region for every call [default: the AWS CLI's].
+    #[arg(long, value_name = "REGION", requires = "deployed")]
+    pub region: Option<String>,
 
     /// Report format.
     #[arg(long, value_enum, default_value_t = DiffFormat::Terminal)]
@@ -105,20 +136,33 @@ pub struct DiffArgs {
 pub fn run(args: &DiffArgs, when: When) -> u8 {
     let err = Paint::for_stderr(when);
     let schemas = Schemas::bundled();
-    let report = match sides(args) {
-        Ok((old, new, folders)) => {
-            if folders {
-                input::compare_folders(&old, &new, schemas)
-            } else {
-                input::compare(&old, &new, schemas)
+    let mut change_set = None;
+    let report = match &args.deployed {
+        Some(stack) => match deployed(args, stack) {
+            Ok(d) => {
+                change_set = d.change_set;
+                d.report
             }
-        }
-        Err(message) => {
-            eprintln!("{} {message}", err.error("error:"));
-            return BAD_INPUT;
-        }
+            Err((message, code)) => {
+                eprintln!("{} {message}", err.error("error:"));
+                return code;
+            }
+        },
+        None => match sides(args) {
+            Ok((old, new, folders)) => {
+                if folders {
+                    input::compare_folders(&old, &new, schemas)
+                } else {
+                    input::compare(&old, &new, schemas)
+                }
+            }
+            Err(message) => {
+                eprintln!("{} {message}", err.error("error:"));
+                return BAD_INPUT;
+            }
+        },
     };
-    let text = match args.format {
+    let mut text = match args.format {
         DiffFormat::Terminal => {
             let color = args.output.is_none() && Paint::for_stdout(when).enabled();
             terminal::render(&report, terminal::Style { color })
@@ -126,6 +170,15 @@ pub fn run(args: &DiffArgs, when: When) -> u8 {
         DiffFormat::Markdown => markdown::render(&report),
         DiffFormat::Json => json::render(&report),
     };
+    if let Some((name, comparisons)) = &change_set {
+        text = changeset::append(
+            &text,
+            args.format == DiffFormat::Json,
+            args.format == DiffFormat::Markdown,
+            name,
+            comparisons,
+        );
+    }
     match &args.output {
         Some(path) => {
             if let Err(e) = std::fs::write(path, &text) {
@@ -148,6 +201,23 @@ pub fn run(args: &DiffArgs, when: When) -> u8 {
         }
         FINDINGS
     }
+}
+
+/// `--deployed STACK`: the stack file synthesized, against the deployed stack; the error's exit code is 2.
+fn deployed(args: &DiffArgs, stack: &str) -> Result<DeployedDiff, (String, u8)> {
+    let given = args
+        .bucket
+        .iter()
+        .map(|b| (crate::synth::ARTIFACT_BUCKET.to_string(), b.clone()))
+        .collect();
+    deployed::compare_stack_file(
+        &AwsCli::find(args.region.clone()),
+        &crate::deploy::stack_file(stack, &args.stacks_dir),
+        &args.handlers,
+        args.change_set,
+        &given,
+    )
+    .map_err(|e| (e.to_string(), BAD_INPUT))
 }
 
 /// Both sides, and whether they are folders (stacks paired by name).

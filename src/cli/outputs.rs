@@ -1,10 +1,10 @@
-//! `sockstack outputs`: the deployed stack's outputs, for people or scripts.
+//! `sockstack outputs`: parses the arguments and calls [`crate::deploy::outputs`].
 
 use super::color::Paint;
 use super::deploy::Target;
 use super::{BAD_INPUT, FINDINGS, OK};
 use crate::deploy::aws::AwsError;
-use crate::deploy::stack::{self, StackInfo};
+use crate::deploy::outputs;
 
 pub const LONG_ABOUT: &str = "\
 Print the outputs of a deployed stack: the wss:// URL clients connect to, the callback URL
@@ -17,7 +17,7 @@ describe-stacks` (the AWS CLI's credentials, region and endpoints; --region over
 --format json prints one object, stable for scripts:
   {\"stack\": NAME, \"status\": STATUS, \"outputs\": {\"WebSocketUrl\": \"wss://…\", …}}
 
-Exit codes: 0 ok, 1 the stack is not deployed or the AWS CLI failed, 2 bad input.";
+Exit codes: 0 ok, 1 the stack is not deployed, 2 bad input, no AWS CLI or a failed AWS call.";
 
 pub const EXAMPLES: &str = "\
 Examples:
@@ -44,52 +44,19 @@ pub struct OutputsArgs {
     pub format: OutputFormat,
 }
 
-/// The outputs, the URLs first, as aligned lines on stdout.
-pub fn print_human(info: &StackInfo, paint: &Paint) {
-    println!("{} {}", paint.bold(&info.name), info.status);
-    let first = ["WebSocketUrl", "CallbackUrl"];
-    let mut ordered: Vec<_> = first
-        .iter()
-        .filter_map(|k| info.outputs.iter().find(|o| o.key == *k))
-        .collect();
-    ordered.extend(
-        info.outputs
-            .iter()
-            .filter(|o| !first.contains(&o.key.as_str())),
-    );
-    let width = ordered.iter().map(|o| o.key.len()).max().unwrap_or(0);
-    for o in ordered {
-        println!("  {:<width$}  {}", o.key, o.value);
-    }
-}
-
-/// The JSON form.
-pub fn to_json(info: &StackInfo) -> serde_json::Value {
-    let outputs: serde_json::Map<String, serde_json::Value> = info
-        .outputs
-        .iter()
-        .map(|o| (o.key.clone(), serde_json::Value::String(o.value.clone())))
-        .collect();
-    serde_json::json!({
-        "stack": info.name,
-        "status": info.status,
-        "outputs": outputs,
-    })
-}
-
 pub fn run(args: &OutputsArgs, paint: &Paint) -> u8 {
     let synthesized = match args.target.synthesize(paint) {
         Ok(s) => s,
         Err(code) => return code,
     };
     let name = &synthesized.model.stack_name;
-    match stack::describe(&args.target.aws(), name) {
+    match outputs::read(&args.target.aws(), name) {
         Ok(Some(info)) => {
             match args.format {
-                OutputFormat::Human => print_human(&info, paint),
+                OutputFormat::Human => print!("{}", outputs::render_human(&info)),
                 OutputFormat::Json => println!(
                     "{}",
-                    serde_json::to_string_pretty(&to_json(&info)).expect("JSON")
+                    serde_json::to_string_pretty(&outputs::to_json(&info)).expect("JSON")
                 ),
             }
             OK
@@ -109,7 +76,7 @@ pub fn run(args: &OutputsArgs, paint: &Paint) -> u8 {
         }
         Err(e) => {
             eprintln!("{} cannot read stack {name}: {e}", paint.error("error:"));
-            FINDINGS
+            BAD_INPUT
         }
     }
 }

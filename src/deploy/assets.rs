@@ -87,27 +87,8 @@ pub fn arch(architecture: Architecture) -> Arch {
     }
 }
 
-/// The `sockstack bundle` command line that builds `model`'s zips into `out_dir`
-/// (what `deploy --dry-run` prints for the build step).
-pub fn build_commands(model: &Model, handlers_dir: &Path, out_dir: &Path) -> Vec<String> {
-    by_arch(model)
-        .into_iter()
-        .map(|(arch, handlers)| {
-            let mut line = format!(
-                "sockstack bundle --arch {arch} --handlers {} --out {}",
-                super::aws::shell_quote(&handlers_dir.to_string_lossy()),
-                super::aws::shell_quote(&out_dir.to_string_lossy())
-            );
-            for h in handlers {
-                line.push(' ');
-                line.push_str(&h);
-            }
-            line
-        })
-        .collect()
-}
-
-fn by_arch(model: &Model) -> Vec<(Arch, Vec<String>)> {
+/// `model`'s handlers grouped by architecture, in function order.
+pub fn by_arch(model: &Model) -> Vec<(Arch, Vec<String>)> {
     let mut groups: Vec<(Arch, Vec<String>)> = Vec::new();
     for f in &model.functions {
         let a = arch(f.architecture);

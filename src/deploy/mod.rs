@@ -1,12 +1,48 @@
-//! Deploying a synthesized stack with the AWS CLI, and reading or deleting it
-//! afterwards. Everything goes through the `aws` program ([`aws`]), so the
-//! user's credentials, profiles, region and endpoint settings apply unchanged.
+//! Deploying a synthesized stack, reviewing it against what is deployed, reading its outputs and deleting it.
 //!
-//! `sockstack deploy` is: synth → bundles ([`assets`]: built, or prebuilt ones
-//! from a folder) → upload what the bucket lacks ([`upload`]) →
-//! `aws cloudformation deploy` ([`stack`]) → outputs.
+//! Everything that talks to AWS goes through one small trait, [`aws::Aws`], whose real implementation runs the
+//! AWS CLI (so the user's credentials, profiles, SSO, region and endpoint settings apply unchanged); progress
+//! goes through [`progress::Reporter`], questions through [`prompt::Prompt`]. The CLI parses arguments, calls
+//! one function here and maps its error to an exit code.
+//!
+//! - [`workflow::deploy`]: synth output → [`preflight`] → bundles ([`assets`]) → upload ([`upload`]) → a change
+//!   set ([`changeset`]) → review and approval ([`approval`]) → execute it → outputs ([`outputs`]).
+//! - [`deployed::compare`]: `sockstack diff --deployed`, with CloudFormation's verdict (`--change-set`).
+//! - [`destroy::destroy`]: `sockstack destroy`.
 
+pub mod approval;
 pub mod assets;
 pub mod aws;
+pub mod changeset;
+pub mod deployed;
+pub mod destroy;
+#[cfg(test)]
+mod fake;
+pub mod outputs;
+pub mod preflight;
+pub mod progress;
+pub mod prompt;
 pub mod stack;
 pub mod upload;
+pub mod workflow;
+
+use std::path::{Path, PathBuf};
+
+/// The largest template CloudFormation takes inline; bigger ones go through S3.
+pub const INLINE_TEMPLATE_LIMIT: usize = 51_200;
+
+/// The stack file `stack` names: itself when it is a path (or a `.yaml`/`.yml` name), else
+/// `<stacks_dir>/<stack>.yml` when that exists, else `<stacks_dir>/<stack>.yaml`.
+pub fn stack_file(stack: &str, stacks_dir: &Path) -> PathBuf {
+    let given = Path::new(stack);
+    let looks_like_path = given.components().count() > 1
+        || given.extension().is_some_and(|e| e == "yaml" || e == "yml");
+    if looks_like_path || given.is_file() {
+        return given.to_path_buf();
+    }
+    let yml = stacks_dir.join(format!("{stack}.yml"));
+    if yml.is_file() {
+        return yml;
+    }
+    stacks_dir.join(format!("{stack}.yaml"))
+}

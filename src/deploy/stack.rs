@@ -1,96 +1,33 @@
-//! The CloudFormation side: `aws cloudformation deploy` (a change set), the
-//! stack's events when it fails, its outputs, and deleting it.
+//! A CloudFormation stack as the AWS CLI shows it: its status and outputs, the template it holds, its events
+//! (followed while an operation runs, and read for what failed), its resources, and deleting it.
 
 use super::aws::{Aws, AwsError, args};
+use super::progress::{Event, Reporter};
+use crate::raw::RawTemplate;
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
-use std::path::PathBuf;
+use std::time::Duration;
 
-/// The largest template CloudFormation takes inline; bigger ones go through S3.
-pub const INLINE_TEMPLATE_LIMIT: usize = 51_200;
+/// How often a running operation is polled.
+pub const POLL: Duration = Duration::from_secs(5);
+/// Polls before giving up on an operation (two hours at [`POLL`]).
+pub const MAX_POLLS: usize = 1440;
 
-/// CloudFormation's message for an update that changes nothing.
-const NO_UPDATES: &str = "No updates are to be performed";
-
-/// Everything `aws cloudformation deploy` is given.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DeployPlan {
-    /// CloudFormation stack name.
-    pub stack_name: String,
-    /// The template on disk.
-    pub template_file: PathBuf,
-    /// Its size in bytes.
-    pub template_bytes: usize,
-    /// The artifact bucket (the `ArtifactBucket` parameter; big templates go there too).
-    pub bucket: String,
-    /// Stack tags.
-    pub tags: BTreeMap<String, String>,
-    /// `CAPABILITY_IAM` or `CAPABILITY_NAMED_IAM`.
-    pub capability: &'static str,
-}
-
-impl DeployPlan {
-    /// Whether the template must be uploaded to S3 first (`--s3-bucket`).
-    pub fn through_s3(&self) -> bool {
-        self.template_bytes > INLINE_TEMPLATE_LIMIT
-    }
-
-    /// The `aws cloudformation deploy` arguments.
-    pub fn args(&self) -> Vec<String> {
-        let mut a = args([
-            "cloudformation",
-            "deploy",
-            "--stack-name",
-            &self.stack_name,
-            "--template-file",
-            &self.template_file.to_string_lossy(),
-            "--capabilities",
-            self.capability,
-            "--parameter-overrides",
-            &format!("{}={}", crate::synth::ARTIFACT_BUCKET, self.bucket),
-            "--no-fail-on-empty-changeset",
-        ]);
-        if self.through_s3() {
-            a.extend(args([
-                "--s3-bucket",
-                &self.bucket,
-                "--s3-prefix",
-                &format!("sockstack/{}", self.stack_name),
-            ]));
-        }
-        if !self.tags.is_empty() {
-            a.push("--tags".into());
-            a.extend(self.tags.iter().map(|(k, v)| format!("{k}={v}")));
-        }
-        a
-    }
-}
-
-/// The IAM capability a template needs: `CAPABILITY_NAMED_IAM` when it names an
-/// IAM resource (`RoleName`, `UserName`…), else `CAPABILITY_IAM`.
-pub fn capability(template: &Value) -> &'static str {
-    let named = resources_of(template).any(|(_, r)| {
-        let ty = r.get("Type").and_then(Value::as_str).unwrap_or_default();
-        let props = r.get("Properties");
-        ty.starts_with("AWS::IAM::")
+/// The IAM capability a template needs: `CAPABILITY_NAMED_IAM` when it names an IAM resource (`RoleName`,
+/// `UserName`…), else `CAPABILITY_IAM`.
+pub fn capability(template: &RawTemplate) -> &'static str {
+    let named = template.resources.values().any(|r| {
+        r.type_name.starts_with("AWS::IAM::")
             && ["RoleName", "UserName", "GroupName", "InstanceProfileName"]
                 .iter()
-                .any(|p| props.and_then(|ps| ps.get(p)).is_some())
+                .any(|p| r.properties.contains_key(*p))
     });
     if named {
         "CAPABILITY_NAMED_IAM"
     } else {
         "CAPABILITY_IAM"
     }
-}
-
-fn resources_of(template: &Value) -> impl Iterator<Item = (&String, &Value)> {
-    template
-        .get("Resources")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
 }
 
 /// A resource kept when the stack is deleted (`DeletionPolicy: Retain`).
@@ -104,22 +41,30 @@ pub struct Retained {
     pub physical_id: Option<String>,
 }
 
+impl fmt::Display for Retained {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.logical_id, self.resource_type)?;
+        if let Some(id) = &self.physical_id {
+            write!(f, " {id}")?;
+        }
+        Ok(())
+    }
+}
+
 /// The resources of `template` that a stack deletion keeps.
-pub fn retained(template: &Value) -> Vec<Retained> {
-    resources_of(template)
+pub fn retained(template: &RawTemplate) -> Vec<Retained> {
+    template
+        .resources
+        .iter()
         .filter(|(_, r)| {
             matches!(
-                r.get("DeletionPolicy").and_then(Value::as_str),
+                r.deletion_policy.as_deref(),
                 Some("Retain" | "RetainExceptOnCreate")
             )
         })
         .map(|(id, r)| Retained {
             logical_id: id.clone(),
-            resource_type: r
-                .get("Type")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string(),
+            resource_type: r.type_name.clone(),
             physical_id: None,
         })
         .collect()
@@ -128,6 +73,8 @@ pub fn retained(template: &Value) -> Vec<Retained> {
 /// One stack event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StackEvent {
+    /// CloudFormation's id of the event.
+    pub event_id: String,
     /// Logical id (the stack's name for the stack itself).
     pub logical_id: String,
     /// Resource type.
@@ -142,6 +89,7 @@ impl StackEvent {
     fn from_json(v: &Value) -> Self {
         let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
         StackEvent {
+            event_id: s("EventId").unwrap_or_else(|| v.to_string()),
             logical_id: s("LogicalResourceId").unwrap_or_default(),
             resource_type: s("ResourceType").unwrap_or_default(),
             status: s("ResourceStatus").unwrap_or_default(),
@@ -153,21 +101,28 @@ impl StackEvent {
         self.resource_type == "AWS::CloudFormation::Stack"
     }
 
-    fn is_cancellation(&self) -> bool {
-        self.reason
-            .as_deref()
-            .is_some_and(|r| r.contains("cancelled") || r.contains("canceled"))
+    fn event(&self) -> Event {
+        Event::Resource {
+            logical_id: self.logical_id.clone(),
+            type_name: self.resource_type.clone(),
+            status: self.status.clone(),
+            reason: self.reason.clone(),
+        }
     }
 }
 
-/// `describe-stack-events` output (newest first) → the events of the latest
-/// operation: everything after the stack's own "User Initiated" event.
-pub fn latest_operation(events: &Value) -> Vec<StackEvent> {
-    let all = events
+/// `describe-stack-events` output (newest first) → every event.
+pub fn parse_events(events: &Value) -> Vec<StackEvent> {
+    events
         .get("StackEvents")
         .and_then(Value::as_array)
-        .map(|list| list.iter().map(StackEvent::from_json).collect::<Vec<_>>())
-        .unwrap_or_default();
+        .map(|list| list.iter().map(StackEvent::from_json).collect())
+        .unwrap_or_default()
+}
+
+/// Events (newest first) → those of the latest operation: everything after the stack's own "User Initiated"
+/// event.
+pub fn latest_operation(all: Vec<StackEvent>) -> Vec<StackEvent> {
     let start = all.iter().position(|e| {
         e.is_stack()
             && e.status.ends_with("_IN_PROGRESS")
@@ -179,25 +134,17 @@ pub fn latest_operation(events: &Value) -> Vec<StackEvent> {
     }
 }
 
-/// The failures among `events`: resources first (the cause before the
-/// cancellations it set off), oldest first, then the stack's own failure.
+/// The failures among `events` (newest first): resources oldest first — the cause fails before the resources
+/// CloudFormation then cancels — then the stack's own failure.
 pub fn failures(events: &[StackEvent]) -> Vec<StackEvent> {
     let failed = |e: &&StackEvent| e.status.ends_with("_FAILED");
     let mut causes: Vec<StackEvent> = events
         .iter()
         .rev()
         .filter(failed)
-        .filter(|e| !e.is_stack() && !e.is_cancellation())
+        .filter(|e| !e.is_stack())
         .cloned()
         .collect();
-    causes.extend(
-        events
-            .iter()
-            .rev()
-            .filter(failed)
-            .filter(|e| !e.is_stack() && e.is_cancellation())
-            .cloned(),
-    );
     causes.extend(
         events
             .iter()
@@ -218,8 +165,25 @@ pub struct StackInfo {
     pub status: String,
     /// Why it is in that status, when CloudFormation says.
     pub reason: Option<String>,
-    /// Its outputs, in the order given.
+    /// Its outputs, sorted by name.
     pub outputs: Vec<StackOutputValue>,
+    /// Its parameters, by name.
+    pub parameters: BTreeMap<String, String>,
+    /// Its tags, by key.
+    pub tags: BTreeMap<String, String>,
+}
+
+impl StackInfo {
+    /// Whether CloudFormation is still working on it.
+    pub fn in_progress(&self) -> bool {
+        self.status.ends_with("_IN_PROGRESS")
+    }
+
+    /// Whether a change set made for it is an update (the stack has resources), not a creation. A stack that
+    /// only holds an unexecuted change set is `REVIEW_IN_PROGRESS`.
+    pub fn exists(&self) -> bool {
+        self.status != "REVIEW_IN_PROGRESS"
+    }
 }
 
 /// One stack output.
@@ -237,11 +201,15 @@ pub struct StackOutputValue {
 pub fn parse_stack(value: &Value) -> Option<StackInfo> {
     let stack = value.get("Stacks")?.as_array()?.first()?;
     let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
-    let mut outputs: Vec<StackOutputValue> = stack
-        .get("Outputs")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
+    let list = |k: &str| {
+        stack
+            .get(k)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let mut outputs: Vec<StackOutputValue> = list("Outputs")
+        .iter()
         .map(|o| StackOutputValue {
             key: s(o, "OutputKey").unwrap_or_default(),
             value: s(o, "OutputValue").unwrap_or_default(),
@@ -249,11 +217,21 @@ pub fn parse_stack(value: &Value) -> Option<StackInfo> {
         })
         .collect();
     outputs.sort_by(|a, b| a.key.cmp(&b.key));
+    let parameters = list("Parameters")
+        .iter()
+        .filter_map(|p| Some((s(p, "ParameterKey")?, s(p, "ParameterValue")?)))
+        .collect();
+    let tags = list("Tags")
+        .iter()
+        .filter_map(|t| Some((s(t, "Key")?, s(t, "Value")?)))
+        .collect();
     Some(StackInfo {
         name: s(stack, "StackName").unwrap_or_default(),
         status: s(stack, "StackStatus").unwrap_or_default(),
         reason: s(stack, "StackStatusReason").filter(|r| !r.is_empty() && r != "None"),
         outputs,
+        parameters,
+        tags,
     })
 }
 
@@ -267,31 +245,80 @@ pub fn describe_args(stack_name: &str) -> Vec<String> {
     ])
 }
 
-/// The deployed stack, or `None` when there is none by that name.
-pub fn describe(aws: &Aws, stack_name: &str) -> Result<Option<StackInfo>, AwsError> {
+/// The deployed stack, or `None` when there is none by that name. (`DescribeStacks` of one name answers
+/// `ValidationError` exactly when no stack has it.)
+pub fn describe(aws: &dyn Aws, stack_name: &str) -> Result<Option<StackInfo>, AwsError> {
     match aws.json(&describe_args(stack_name)) {
         Ok(v) => Ok(parse_stack(&v)),
-        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) if e.is(&["ValidationError"]) => Ok(None),
         Err(e) => Err(e),
     }
 }
 
-/// The events of the stack's latest operation.
-pub fn latest_events(aws: &Aws, stack_name: &str) -> Result<Vec<StackEvent>, AwsError> {
+/// Every event of the stack, newest first.
+pub fn events(aws: &dyn Aws, stack_name: &str) -> Result<Vec<StackEvent>, AwsError> {
     let v = aws.json(&args([
         "cloudformation",
         "describe-stack-events",
         "--stack-name",
         stack_name,
     ]))?;
-    Ok(latest_operation(&v))
+    Ok(parse_events(&v))
 }
 
-/// A failed `aws cloudformation deploy`, with what the stack says about it.
+/// The template CloudFormation holds for the stack, as submitted (`--template-stage Original`), read by the
+/// shared reader (JSON or YAML with short-form tags). `None`: no such stack.
+pub fn deployed_template(aws: &dyn Aws, stack_name: &str) -> Result<Option<RawTemplate>, AwsError> {
+    let call = args([
+        "cloudformation",
+        "get-template",
+        "--stack-name",
+        stack_name,
+        "--template-stage",
+        "Original",
+        "--query",
+        "TemplateBody",
+    ]);
+    let body = match aws.json(&call) {
+        Ok(b) => b,
+        Err(e) if e.is(&["ValidationError"]) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let parsed = match body {
+        Value::String(text) => RawTemplate::parse(&text),
+        other => RawTemplate::from_value(other),
+    };
+    parsed.map(Some).map_err(|e| AwsError::BadOutput {
+        command: aws.command_line(&call),
+        error: format!("the deployed template cannot be read: {e}"),
+    })
+}
+
+/// `logical id → physical id` of the stack's resources.
+pub fn physical_ids(aws: &dyn Aws, stack_name: &str) -> Result<BTreeMap<String, String>, AwsError> {
+    let v = aws.json(&args([
+        "cloudformation",
+        "list-stack-resources",
+        "--stack-name",
+        stack_name,
+    ]))?;
+    Ok(v.get("StackResourceSummaries")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|r| {
+            let logical = r.get("LogicalResourceId")?.as_str()?;
+            let physical = r.get("PhysicalResourceId")?.as_str()?;
+            Some((logical.to_string(), physical.to_string()))
+        })
+        .collect())
+}
+
+/// A CloudFormation operation that did not end well, with what the stack says about it.
 #[derive(Debug)]
-pub struct DeployFailure {
-    /// The CLI's own error.
-    pub error: AwsError,
+pub struct StackFailure {
+    /// What went wrong: the CLI's error, or the stack's final status.
+    pub error: String,
     /// The stack after the failure, if it exists.
     pub stack: Option<StackInfo>,
     /// The failed resources (and the stack's failure), with reasons.
@@ -300,7 +327,7 @@ pub struct DeployFailure {
     pub events_error: Option<AwsError>,
 }
 
-impl fmt::Display for DeployFailure {
+impl fmt::Display for StackFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.error)?;
         if let Some(stack) = &self.stack {
@@ -329,79 +356,62 @@ impl fmt::Display for DeployFailure {
     }
 }
 
-impl std::error::Error for DeployFailure {}
+impl std::error::Error for StackFailure {}
 
-/// Runs `aws cloudformation deploy`; its progress lines go to `on_line`. On a
-/// failure, reads the stack's status and events to say which resources failed and why.
-pub fn deploy(
-    aws: &Aws,
-    plan: &DeployPlan,
-    on_line: &mut dyn FnMut(&str),
-) -> Result<(), Box<DeployFailure>> {
-    let Err(error) = aws.run_streaming(&plan.args(), on_line) else {
-        return Ok(());
-    };
-    if let AwsError::Failed { stderr, .. } = &error
-        && stderr.contains(NO_UPDATES)
-    {
-        // Another way of saying "empty change set" (UpdateStack's, and some emulators').
-        on_line(&format!(
-            "No changes to deploy. Stack {} is up to date",
-            plan.stack_name
-        ));
-        return Ok(());
-    }
-    let stack = describe(aws, &plan.stack_name).ok().flatten();
+/// Reads the stack and its latest operation's failures, to explain `error`.
+pub fn explain(aws: &dyn Aws, stack_name: &str, error: String) -> StackFailure {
+    let stack = describe(aws, stack_name).ok().flatten();
     let (failures, events_error) = if stack.is_some() {
-        match latest_events(aws, &plan.stack_name) {
-            Ok(events) => (failures(&events), None),
+        match events(aws, stack_name) {
+            Ok(all) => (self::failures(&latest_operation(all)), None),
             Err(e) => (Vec::new(), Some(e)),
         }
     } else {
         (Vec::new(), None)
     };
-    Err(Box::new(DeployFailure {
+    StackFailure {
         error,
         stack,
         failures,
         events_error,
-    }))
-}
-
-/// The deployed template of a stack, parsed (YAML or JSON).
-pub fn deployed_template(aws: &Aws, stack_name: &str) -> Result<Value, AwsError> {
-    let mut a = args(["cloudformation", "get-template", "--stack-name", stack_name]);
-    a.extend(args(["--query", "TemplateBody"]));
-    let body = aws.json(&a)?;
-    match body {
-        Value::String(text) => {
-            serde_yaml::from_str::<Value>(&text).map_err(|e| AwsError::BadOutput {
-                command: aws.describe(&a),
-                error: format!("the template is neither JSON nor plain YAML: {e}"),
-            })
-        }
-        other => Ok(other),
     }
 }
 
-/// `logical id → physical id` of the stack's resources.
-pub fn physical_ids(aws: &Aws, stack_name: &str) -> Result<BTreeMap<String, String>, AwsError> {
-    let v = aws.json(&args([
-        "cloudformation",
-        "list-stack-resources",
-        "--stack-name",
-        stack_name,
-    ]))?;
-    Ok(v.get("StackResourceSummaries")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|r| {
-            let logical = r.get("LogicalResourceId")?.as_str()?;
-            let physical = r.get("PhysicalResourceId")?.as_str()?;
-            Some((logical.to_string(), physical.to_string()))
-        })
-        .collect())
+/// Ids of the events the stack has now, so that [`follow`] reports only newer ones.
+pub fn seen_events(aws: &dyn Aws, stack_name: &str) -> BTreeSet<String> {
+    events(aws, stack_name)
+        .map(|all| all.into_iter().map(|e| e.event_id).collect())
+        .unwrap_or_default()
+}
+
+/// Polls the stack until CloudFormation is done with it, reporting each new resource event; returns the final
+/// state (`None`: the stack is gone, as after a deletion).
+pub fn follow(
+    aws: &dyn Aws,
+    stack_name: &str,
+    seen: &mut BTreeSet<String>,
+    reporter: &dyn Reporter,
+) -> Result<Option<StackInfo>, AwsError> {
+    for _ in 0..MAX_POLLS {
+        if let Ok(all) = events(aws, stack_name) {
+            for e in all.into_iter().rev() {
+                if seen.insert(e.event_id.clone()) && !e.is_stack() {
+                    reporter.report(e.event());
+                }
+            }
+        }
+        match describe(aws, stack_name)? {
+            Some(info) if info.in_progress() => aws.pause(POLL),
+            done => return Ok(done),
+        }
+    }
+    Err(AwsError::BadOutput {
+        command: aws.command_line(&describe_args(stack_name)),
+        error: format!(
+            "stack {stack_name} was still in progress after {} minutes",
+            MAX_POLLS as u64 * POLL.as_secs() / 60
+        ),
+    })
 }
 
 /// `aws cloudformation delete-stack` arguments.
@@ -409,91 +419,44 @@ pub fn delete_args(stack_name: &str) -> Vec<String> {
     args(["cloudformation", "delete-stack", "--stack-name", stack_name])
 }
 
-/// `aws cloudformation wait stack-delete-complete` arguments.
-pub fn wait_delete_args(stack_name: &str) -> Vec<String> {
-    args([
-        "cloudformation",
-        "wait",
-        "stack-delete-complete",
-        "--stack-name",
-        stack_name,
-    ])
-}
-
 /// Deletes the stack and waits until it is gone; on a failure, says what could not be deleted.
 pub fn delete(
-    aws: &Aws,
+    aws: &dyn Aws,
     stack_name: &str,
-    on_line: &mut dyn FnMut(&str),
-) -> Result<(), Box<DeployFailure>> {
-    let fail = |error: AwsError| {
-        let stack = describe(aws, stack_name).ok().flatten();
-        let (failures, events_error) = match latest_events(aws, stack_name) {
-            Ok(events) => (failures(&events), None),
-            Err(e) if e.is_not_found() => (Vec::new(), None),
-            Err(e) => (Vec::new(), Some(e)),
-        };
-        Box::new(DeployFailure {
-            error,
-            stack,
-            failures,
-            events_error,
-        })
-    };
-    aws.run(&delete_args(stack_name)).map_err(fail)?;
-    aws.run_streaming(&wait_delete_args(stack_name), on_line)
-        .map_err(fail)
+    reporter: &dyn Reporter,
+) -> Result<(), Box<StackFailure>> {
+    let mut seen = seen_events(aws, stack_name);
+    aws.run(&delete_args(stack_name))
+        .map_err(|e| Box::new(explain(aws, stack_name, e.to_string())))?;
+    match follow(aws, stack_name, &mut seen, reporter) {
+        Ok(None) => Ok(()),
+        Ok(Some(info)) if info.status == "DELETE_COMPLETE" => Ok(()),
+        Ok(Some(info)) => Err(Box::new(explain(
+            aws,
+            stack_name,
+            format!("the deletion of {stack_name} ended in {}", info.status),
+        ))),
+        Err(e) => Err(Box::new(explain(aws, stack_name, e.to_string()))),
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::fake::{FakeAws, Reply};
+    use super::super::progress::Collect;
     use super::*;
     use serde_json::json;
 
-    fn plan(bytes: usize) -> DeployPlan {
-        DeployPlan {
-            stack_name: "team-health-dev".into(),
-            template_file: "out/dev/template.yaml".into(),
-            template_bytes: bytes,
-            bucket: "my-artifacts".into(),
-            tags: [("environment", "dev"), ("project", "team-health")]
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            capability: "CAPABILITY_IAM",
-        }
-    }
-
-    #[test]
-    fn deploy_arguments() {
-        let aws = Aws::with_program("aws", Some("eu-west-1".into()));
-        assert_eq!(
-            aws.describe(&plan(20_000).args()),
-            "aws cloudformation deploy --stack-name team-health-dev --template-file out/dev/template.yaml \
-             --capabilities CAPABILITY_IAM --parameter-overrides ArtifactBucket=my-artifacts \
-             --no-fail-on-empty-changeset --tags environment=dev project=team-health --region eu-west-1"
-        );
-        let big = plan(INLINE_TEMPLATE_LIMIT + 1).args().join(" ");
-        assert!(
-            big.contains("--s3-bucket my-artifacts --s3-prefix sockstack/team-health-dev"),
-            "{big}"
-        );
-        assert!(
-            !plan(INLINE_TEMPLATE_LIMIT)
-                .args()
-                .contains(&"--s3-bucket".to_string())
-        );
-        let mut untagged = plan(10);
-        untagged.tags.clear();
-        assert!(!untagged.args().contains(&"--tags".to_string()));
+    fn raw(v: Value) -> RawTemplate {
+        RawTemplate::from_value(v).unwrap()
     }
 
     #[test]
     fn named_iam_needs_the_named_capability() {
         let unnamed = json!({"Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {}}}});
-        assert_eq!(capability(&unnamed), "CAPABILITY_IAM");
+        assert_eq!(capability(&raw(unnamed)), "CAPABILITY_IAM");
         let named = json!({"Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {"RoleName": "x"}}}});
-        assert_eq!(capability(&named), "CAPABILITY_NAMED_IAM");
+        assert_eq!(capability(&raw(named)), "CAPABILITY_NAMED_IAM");
     }
 
     #[test]
@@ -503,10 +466,9 @@ mod tests {
             "Logs": {"Type": "AWS::Logs::LogGroup", "DeletionPolicy": "Delete"},
             "Fn": {"Type": "AWS::Lambda::Function"}
         }});
-        let r = retained(&t);
+        let r = retained(&raw(t));
         assert_eq!(r.len(), 1);
-        assert_eq!(r[0].logical_id, "ConnectionsTable");
-        assert_eq!(r[0].resource_type, "AWS::DynamoDB::Table");
+        assert_eq!(r[0].to_string(), "ConnectionsTable (AWS::DynamoDB::Table)");
     }
 
     /// The shape real CloudFormation gives for a failed update (newest first).
@@ -528,14 +490,13 @@ mod tests {
 
     #[test]
     fn failures_of_the_latest_operation_cause_first() {
-        let events = latest_operation(&failed_update());
+        let events = latest_operation(parse_events(&failed_update()));
         assert_eq!(events.len(), 6, "stops at the latest User Initiated event");
         let f = failures(&events);
         let ids: Vec<_> = f.iter().map(|e| e.logical_id.as_str()).collect();
         assert_eq!(ids, ["VoteFunction", "ConnectFunction"]);
-        assert!(f[0].reason.as_deref().unwrap().contains("NoSuchKey"));
-        let text = DeployFailure {
-            error: AwsError::NotInstalled("x".into()),
+        let text = StackFailure {
+            error: "failed".into(),
             stack: None,
             failures: f,
             events_error: None,
@@ -548,16 +509,83 @@ mod tests {
     }
 
     #[test]
-    fn stack_outputs_are_read_and_sorted() {
+    fn stack_outputs_and_parameters_are_read() {
         let v = json!({"Stacks": [{"StackName": "s", "StackStatus": "CREATE_COMPLETE", "Outputs": [
             {"OutputKey": "WebSocketUrl", "OutputValue": "wss://a.execute-api.eu-west-1.amazonaws.com/dev"},
             {"OutputKey": "CallbackUrl", "OutputValue": "https://a.execute-api.eu-west-1.amazonaws.com/dev", "Description": "d"}
-        ]}]});
+        ], "Parameters": [{"ParameterKey": "ArtifactBucket", "ParameterValue": "b"}]}]});
         let s = parse_stack(&v).unwrap();
         assert_eq!(s.status, "CREATE_COMPLETE");
         assert_eq!(s.reason, None);
         assert_eq!(s.outputs[0].key, "CallbackUrl");
-        assert_eq!(s.outputs[0].description.as_deref(), Some("d"));
         assert_eq!(s.outputs[1].key, "WebSocketUrl");
+        assert_eq!(s.parameters["ArtifactBucket"], "b");
+    }
+
+    #[test]
+    fn a_missing_stack_is_recognised_by_its_error_code() {
+        let aws = FakeAws::new().error(
+            &["cloudformation", "describe-stacks"],
+            "ValidationError",
+            "DescribeStacks",
+            "Stack with id x does not exist",
+        );
+        assert_eq!(describe(&aws, "x").unwrap(), None);
+        let aws = FakeAws::new().error(
+            &["cloudformation", "describe-stacks"],
+            "ExpiredToken",
+            "DescribeStacks",
+            "The security token included in the request is expired",
+        );
+        assert_eq!(
+            describe(&aws, "x").unwrap_err().code(),
+            Some("ExpiredToken")
+        );
+    }
+
+    #[test]
+    fn the_deployed_template_is_read_with_short_form_tags() {
+        let aws = FakeAws::new().json(
+            &["cloudformation", "get-template"],
+            json!("Resources:\n  Fn:\n    Type: AWS::Lambda::Function\n    Properties:\n      Role: !GetAtt FnRole.Arn\n"),
+        );
+        let t = deployed_template(&aws, "s").unwrap().unwrap();
+        assert_eq!(
+            t.resources["Fn"].properties["Role"],
+            json!({"Fn::GetAtt": ["FnRole", "Arn"]})
+        );
+        assert!(
+            aws.calls()[0]
+                .windows(2)
+                .any(|w| w == ["--template-stage", "Original"])
+        );
+    }
+
+    #[test]
+    fn following_an_operation_reports_each_new_event_once_in_order() {
+        let ev = |id: &str, logical: &str, status: &str| json!({"EventId": id, "LogicalResourceId": logical, "ResourceType": "AWS::Lambda::Function", "ResourceStatus": status});
+        let stacks = |status: &str| {
+            Reply::Out(json!({"Stacks": [{"StackName": "s", "StackStatus": status}]}).to_string())
+        };
+        let aws = FakeAws::new()
+            .on(
+                &["cloudformation", "describe-stack-events"],
+                vec![
+                    Reply::Out(json!({"StackEvents": [ev("2", "A", "CREATE_IN_PROGRESS"), ev("1", "Old", "CREATE_COMPLETE")]}).to_string()),
+                    Reply::Out(json!({"StackEvents": [ev("3", "A", "CREATE_COMPLETE"), ev("2", "A", "CREATE_IN_PROGRESS"), ev("1", "Old", "CREATE_COMPLETE")]}).to_string()),
+                ],
+            )
+            .on(
+                &["cloudformation", "describe-stacks"],
+                vec![stacks("CREATE_IN_PROGRESS"), stacks("CREATE_COMPLETE")],
+            );
+        let reporter = Collect::default();
+        let mut seen: BTreeSet<String> = ["1".to_string()].into();
+        let done = follow(&aws, "s", &mut seen, &reporter).unwrap().unwrap();
+        assert_eq!(done.status, "CREATE_COMPLETE");
+        assert_eq!(
+            reporter.text(),
+            "  | CREATE_IN_PROGRESS A (AWS::Lambda::Function)\n  | CREATE_COMPLETE A (AWS::Lambda::Function)\n"
+        );
     }
 }

@@ -75,7 +75,7 @@ impl std::fmt::Display for UploadError {
 impl std::error::Error for UploadError {}
 
 /// Looks at one asset and uploads it when the bucket lacks it.
-fn upload_one(aws: &Aws, bucket: &str, asset: &Asset) -> Result<Outcome, Box<UploadError>> {
+fn upload_one(aws: &dyn Aws, bucket: &str, asset: &Asset) -> Result<Outcome, Box<UploadError>> {
     let failed = |source| {
         Box::new(UploadError::Object {
             asset: asset.clone(),
@@ -84,7 +84,7 @@ fn upload_one(aws: &Aws, bucket: &str, asset: &Asset) -> Result<Outcome, Box<Upl
     };
     match aws.run(&head_object_args(bucket, &asset.key)) {
         Ok(_) => Ok(Outcome::Present),
-        Err(e) if e.is_not_found() => {
+        Err(e) if e.is(&["404", "NoSuchKey"]) => {
             aws.run(&copy_args(&asset.path, bucket, &asset.key))
                 .map_err(failed)?;
             Ok(Outcome::Uploaded)
@@ -96,7 +96,7 @@ fn upload_one(aws: &Aws, bucket: &str, asset: &Asset) -> Result<Outcome, Box<Upl
 /// Uploads every asset the bucket lacks, all at once (each `aws` call is a
 /// process of its own); `progress` hears about each one, in the given order.
 pub fn upload_missing(
-    aws: &Aws,
+    aws: &dyn Aws,
     bucket: &str,
     assets: &[Asset],
     progress: &mut dyn FnMut(&Asset, Outcome),

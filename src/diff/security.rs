@@ -88,12 +88,103 @@ pub fn analyze(
         resource(&c.logical_id, &c.type_name, o, n, &mut out);
     }
     connect_authorization(old, new, renames, &mut out);
+    let fresh = new_function_parts(new, changes);
+    for s in &mut out {
+        if s.severity == Severity::Widened && fresh.contains(&s.logical_id) {
+            s.severity = Severity::Changed;
+            s.summary
+                .push_str(" (a new function's own: what the stack file asked for)");
+        }
+    }
     out.sort_by(|a, b| {
         a.severity
             .cmp(&b.severity)
             .then(a.logical_id.cmp(&b.logical_id))
     });
     out
+}
+
+/// The execution roles and invoke permissions that exist only for functions created in this change: a created
+/// role that trusts only `lambda.amazonaws.com`, that a created function names as its `Role`, and that grants
+/// no wildcard action and no `Resource: *`; a created permission on a created function for one service principal from one `SourceArn`.
+/// Adding them gives nothing that existed before any new access, so they are not a widening.
+fn new_function_parts(new: &RawTemplate, changes: &[ResourceChange]) -> BTreeSet<String> {
+    let created: BTreeSet<&str> = changes
+        .iter()
+        .filter(|c| c.action == Action::Create)
+        .map(|c| c.logical_id.as_str())
+        .collect();
+    let created_of = |ty: &'static str| {
+        created
+            .iter()
+            .copied()
+            .filter(move |id| new.resources.get(*id).is_some_and(|r| r.type_name == ty))
+    };
+    let functions: BTreeSet<&str> = created_of("AWS::Lambda::Function").collect();
+    let refs = |v: Option<&Value>| {
+        let mut out = Vec::new();
+        if let Some(v) = v {
+            value::references(v, &mut out);
+        }
+        out
+    };
+    let mut fresh = BTreeSet::new();
+    for f in &functions {
+        for role in refs(new.resources[*f].properties.get("Role")) {
+            if let Some(r) = new.resources.get(&role)
+                && created.contains(role.as_str())
+                && r.type_name == "AWS::IAM::Role"
+                && trusts_only_lambda(r)
+                && !grants_wildcard(r)
+            {
+                fresh.insert(role);
+            }
+        }
+    }
+    for p in created_of("AWS::Lambda::Permission") {
+        let r = &new.resources[p];
+        let principal = r.properties.get("Principal").and_then(Value::as_str);
+        let on_new = refs(r.properties.get("FunctionName"))
+            .iter()
+            .any(|t| functions.contains(t.as_str()));
+        if on_new
+            && principal.is_some_and(|p| p.ends_with(".amazonaws.com"))
+            && r.properties.contains_key("SourceArn")
+        {
+            fresh.insert(p.to_string());
+        }
+    }
+    fresh
+}
+
+fn trusts_only_lambda(role: &RawResource) -> bool {
+    let trust = statements(role.properties.get("AssumeRolePolicyDocument"));
+    !trust.is_empty()
+        && trust.iter().all(|s| {
+            s.effect == "Allow"
+                && s.principal == BTreeSet::from(["Service:lambda.amazonaws.com".to_string()])
+                && s.action == BTreeSet::from(["sts:AssumeRole".to_string()])
+                && s.not_action.is_empty()
+                && s.not_principal.is_empty()
+        })
+}
+
+fn grants_wildcard(role: &RawResource) -> bool {
+    role.properties
+        .get("Policies")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .flat_map(|p| statements(p.get("PolicyDocument")))
+        .any(|s| {
+            // A `*` at the end of a resource path (`…/POST/@connections/*`) stays inside that resource; a bare
+            // `*` or a wildcard action does not.
+            s.effect == "Allow"
+                && (has_wildcard(&s.action)
+                    || s.resource.iter().any(|r| r == "*")
+                    || !s.not_action.is_empty()
+                    || !s.not_resource.is_empty())
+        })
 }
 
 fn resource(
@@ -732,6 +823,61 @@ mod tests {
         assert_eq!(details, ["~ statement 1: + actions dynamodb:* — wildcard"]);
         let (severity, _) = compare_documents(Some(&b), Some(&a));
         assert_eq!(severity, Severity::Narrowed);
+    }
+
+    fn lambda_role(resource: Value) -> Value {
+        json!({"Type": "AWS::IAM::Role", "Properties": {
+            "AssumeRolePolicyDocument": {"Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+            "Policies": [{"PolicyName": "grants", "PolicyDocument": {"Statement": [{"Effect": "Allow", "Action": ["dynamodb:Query"], "Resource": resource}]}}]}})
+    }
+
+    fn with_new_function(role: Value, principal: &str) -> RawTemplate {
+        RawTemplate::from_value(json!({"Resources": {
+            "ChatFunction": {"Type": "AWS::Lambda::Function", "Properties": {"Role": {"Fn::GetAtt": ["ChatRole", "Arn"]}}},
+            "ChatRole": role,
+            "ChatRoutePermission": {"Type": "AWS::Lambda::Permission", "Properties": {
+                "Action": "lambda:InvokeFunction", "FunctionName": {"Ref": "ChatFunction"}, "Principal": principal,
+                "SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${WebSocketApi}/dev/chat"}}}
+        }}))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_new_functions_own_role_and_permission_are_not_a_widening() {
+        let empty = RawTemplate::from_value(json!({"Resources": {}})).unwrap();
+        let new = with_new_function(
+            lambda_role(json!({"Fn::GetAtt": ["Table", "Arn"]})),
+            "apigateway.amazonaws.com",
+        );
+        let d = super::super::diff(&empty, &new, super::super::Schemas::bundled());
+        assert!(!d.security.is_empty(), "still listed for review");
+        for s in &d.security {
+            assert_eq!(s.severity, Severity::Changed, "{s:?}");
+            assert!(s.summary.contains("a new function's own"), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn a_new_functions_role_with_a_wildcard_or_other_trust_still_widens() {
+        let empty = RawTemplate::from_value(json!({"Resources": {}})).unwrap();
+        let wild = with_new_function(lambda_role(json!("*")), "apigateway.amazonaws.com");
+        let d = super::super::diff(&empty, &wild, super::super::Schemas::bundled());
+        let role = d
+            .security
+            .iter()
+            .find(|s| s.logical_id == "ChatRole")
+            .unwrap();
+        assert_eq!(role.severity, Severity::Widened);
+        let mut trust = lambda_role(json!({"Fn::GetAtt": ["Table", "Arn"]}));
+        trust["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] =
+            json!({"AWS": "arn:aws:iam::111122223333:root"});
+        let other = with_new_function(trust, "*");
+        let d = super::super::diff(&empty, &other, super::super::Schemas::bundled());
+        assert!(
+            d.security.iter().all(|s| s.severity == Severity::Widened),
+            "{:?}",
+            d.security
+        );
     }
 
     #[test]
