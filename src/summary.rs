@@ -1,7 +1,8 @@
 //! The short human summary written beside each template (`summary.txt`),
 //! rendered with handlebars from `templates/summary.txt.hbs`.
 
-use crate::model::{ConnectionsAccess, Function, Grant, TableAccess, TableSource};
+use crate::cfn::Properties;
+use crate::model::{AlarmEmail, ConnectionsAccess, Function, Grant, TableAccess, TableSource};
 use crate::pipeline::Synthesized;
 use crate::synth::functions_logical_id;
 use handlebars::Handlebars;
@@ -49,6 +50,24 @@ pub fn render(s: &Synthesized) -> String {
             },
             "retain": matches!(&t.source, TableSource::Created(c) if c.retain),
         })).collect::<Vec<_>>(),
+        "alarms": m.alarms.as_ref().map(|a| {
+            let count = s
+                .template
+                .resources
+                .values()
+                .filter(|r| matches!(r.properties, Properties::Alarm(_)))
+                .count();
+            json!({
+                "count": count,
+                "topic": crate::alarms::TOPIC,
+                "key": crate::alarms::TOPIC_KEY,
+                "email": a.email.as_ref().map(|e| match e {
+                    AlarmEmail::Address(a) => a.clone(),
+                    AlarmEmail::Parameter(p) => format!("the address in SSM parameter {p}"),
+                }),
+                "price": crate::alarms::price_text(count),
+            })
+        }),
         "findings": s.findings.iter().map(|f| f.to_string()).collect::<Vec<_>>(),
     });
     hb.render_template(TEMPLATE, &data)

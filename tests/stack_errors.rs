@@ -425,6 +425,30 @@ const CASES: &[(&str, &str, &str, &str)] = &[
         "7:3",
         "invalid type: map",
     ),
+    (
+        "alarms-bad-email",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, public: true}\nalarms: {email: ops-at-example.com}\n",
+        "8:17",
+        "`ops-at-example.com` is not an e-mail address",
+    ),
+    (
+        "alarms-bad-email-parameter",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, public: true}\nalarms:\n  email: {parameter: \"has space\"}\n",
+        "9:22",
+        "is not an SSM parameter name",
+    ),
+    (
+        "alarms-enabled-not-bool",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, public: true}\nalarms:\n  enabled: maybe\n",
+        "9:12",
+        "invalid type",
+    ),
+    (
+        "alarms-unknown-field",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, public: true}\nalarms: {sms: \"+100\"}\n",
+        "8:10",
+        "unknown field `sms`",
+    ),
 ];
 
 #[test]

@@ -173,6 +173,9 @@ fn granted_actions(role: &Value) -> BTreeSet<String> {
     actions
 }
 
+/// What `tracing: true` (the default) grants.
+const XRAY: [&str; 2] = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"];
+
 fn set(items: &[&str]) -> BTreeSet<String> {
     items.iter().map(|s| s.to_string()).collect()
 }
@@ -180,7 +183,8 @@ fn set(items: &[&str]) -> BTreeSet<String> {
 #[test]
 fn each_example_role_grants_exactly_what_its_stack_file_grants() {
     // connect/disconnect: `connections: write` + `profiles: write`; vote: `connections:
-    // [read, send]` + `profiles: write`; default and the authorizer: nothing.
+    // [read, send]` + `profiles: write`; default and the authorizer: nothing. Every function is traced (the
+    // default), so every role may also send its traces to X-Ray.
     let profiles_write = [
         "dynamodb:BatchWriteItem",
         "dynamodb:DeleteItem",
@@ -250,6 +254,7 @@ fn each_example_role_grants_exactly_what_its_stack_file_grants() {
         assert_eq!(s.model.functions.len(), expected.len());
         for (stem, actions, env) in expected {
             let role = &t["Resources"][format!("{stem}Role")];
+            let actions = &actions | &set(&XRAY);
             assert_eq!(granted_actions(role), actions, "{name} {stem}");
             let trust = &role["Properties"]["AssumeRolePolicyDocument"]["Statement"];
             assert_eq!(
@@ -301,9 +306,9 @@ fn vote_is_scoped_to_the_registry_indexes_and_its_own_stage() {
         by_sid("PostToConnections")["Resource"],
         json!([{"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:${WebSocketApi}/dev/POST/@connections/*"}])
     );
-    // The authorizer and default touch no table and no API.
+    // The authorizer and default touch no table and no API: they only send their traces.
     for role in ["AuthorizerRole", "DefaultRole"] {
-        assert!(granted_actions(&t["Resources"][role]).is_empty(), "{role}");
+        assert_eq!(granted_actions(&t["Resources"][role]), set(&XRAY), "{role}");
     }
 }
 
@@ -345,7 +350,11 @@ fn stateful_resources_have_explicit_policies() {
             "AWS::Logs::LogGroup",
             "AWS::KMS::Key",
         ] {
-            let found = resources(&t, type_name);
+            // The alarm topic's key encrypts only notifications in flight: it goes with the stack.
+            let found: Vec<_> = resources(&t, type_name)
+                .into_iter()
+                .filter(|(id, _)| id != sockstack::alarms::TOPIC_KEY)
+                .collect();
             let expect_none = type_name == "AWS::KMS::Key" && name == "dev";
             assert_eq!(found.is_empty(), expect_none, "{name} {type_name}");
             for (id, r) in found {
@@ -353,6 +362,8 @@ fn stateful_resources_have_explicit_policies() {
                 assert_eq!(r["UpdateReplacePolicy"], retain, "{name} {id}");
             }
         }
+        let topic_key = &t["Resources"][sockstack::alarms::TOPIC_KEY];
+        assert_eq!(topic_key["DeletionPolicy"], "Delete", "{name}");
         let table = &t["Resources"]["ConnectionsTable"]["Properties"];
         assert_eq!(table["BillingMode"], "PAY_PER_REQUEST");
         assert_eq!(

@@ -176,6 +176,60 @@ impl JsonSchema for EnvValue {
     }
 }
 
+/// Where the alarms e-mail: `ops@example.com`, or `{parameter: /app/prod/alarm-email}` (an SSM parameter
+/// holding the address, resolved by CloudFormation at deploy time).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AlarmEmail {
+    /// The address itself.
+    Address(String),
+    /// The name of an SSM parameter holding the address.
+    Parameter(String),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EmailParameter {
+    parameter: String,
+}
+
+impl<'de> Deserialize<'de> for AlarmEmail {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = AlarmEmail;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str(
+                    "an e-mail address, or {parameter: NAME} (an SSM parameter holding one)",
+                )
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(AlarmEmail::Address(v.to_string()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+                EmailParameter::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(|p| AlarmEmail::Parameter(p.parameter))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl JsonSchema for AlarmEmail {
+    fn schema_name() -> Cow<'static, str> {
+        "AlarmEmail".into()
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "An e-mail address, or {parameter: NAME}: an SSM parameter holding the address.",
+            "oneOf": [
+                {"type": "string", "pattern": "^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$"},
+                {"type": "object", "additionalProperties": false, "required": ["parameter"],
+                 "properties": {"parameter": {"type": "string", "pattern": "^/?[A-Za-z0-9_.\\-/]+$"}}}
+            ]
+        })
+    }
+}
+
 /// One indexed context key: `roomId` (index `ByRoomId`) or `{key: roomId, index: ByRoom}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IndexBy {

@@ -6,7 +6,7 @@
 //! built ([`crate::model::build`]).
 
 pub use super::shapes::{
-    EnvRef, EnvValue, Functions, IndexBy, KeyMap, OneOrMany, ProjectionConfig,
+    AlarmEmail, EnvRef, EnvValue, Functions, IndexBy, KeyMap, OneOrMany, ProjectionConfig,
 };
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -70,6 +70,33 @@ pub struct StackFile {
     #[serde(default)]
     #[schemars(extend("propertyNames" = {"minLength": 1, "maxLength": 128, "not": {"pattern": "^[aA][wW][sS]:"}}))]
     pub tags: BTreeMap<String, String>,
+    /// CloudWatch alarms on the API, the functions and the tables, notifying an encrypted SNS topic
+    /// (on unless `enabled: false`).
+    #[serde(default)]
+    pub alarms: AlarmsConfig,
+}
+
+/// The stack's production alarms.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AlarmsConfig {
+    /// Create the alarms, their SNS topic and the topic's KMS key (about $0.10 a month per alarm and $1 for
+    /// the key, list prices).
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Who the alarms e-mail: an address, or `{parameter: NAME}`, an SSM parameter holding the address
+    /// (read when the stack is deployed). The recipient confirms the subscription from the first message.
+    #[serde(default)]
+    pub email: Option<AlarmEmail>,
+}
+
+impl Default for AlarmsConfig {
+    fn default() -> Self {
+        AlarmsConfig {
+            enabled: true,
+            email: None,
+        }
+    }
 }
 
 fn default_route_selection() -> String {
@@ -331,8 +358,8 @@ pub struct FunctionDefaults {
     #[serde(default = "default_retention")]
     #[schemars(extend("enum" = LOG_RETENTION_DAYS))]
     pub log_retention_days: u32,
-    /// X-Ray tracing (`TracingConfig: Active` and the two X-Ray actions on `*`).
-    #[serde(default)]
+    /// X-Ray active tracing (`TracingConfig: Active` and the two X-Ray actions on `*`); on by default.
+    #[serde(default = "yes")]
     pub tracing: bool,
     /// Reserved concurrency (`null`: none; the account's pool).
     #[serde(default)]
@@ -350,7 +377,7 @@ impl Default for FunctionDefaults {
             memory: default_memory(),
             timeout: default_timeout(),
             log_retention_days: default_retention(),
-            tracing: false,
+            tracing: true,
             reserved_concurrency: None,
             environment: BTreeMap::new(),
         }

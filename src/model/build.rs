@@ -3,8 +3,8 @@
 
 use super::functions::{self, Context, Role};
 use super::{
-    CONNECT, ConnectAuth, ConnectRoute, DEFAULT, DISCONNECT, Model, Route, RouteKey, Stage,
-    WebSocketApi, authorizer, pascal_case, route_name, tables,
+    AlarmEmail, Alarms, CONNECT, ConnectAuth, ConnectRoute, DEFAULT, DISCONNECT, Model, Route,
+    RouteKey, Stage, WebSocketApi, authorizer, pascal_case, route_name, tables,
 };
 use crate::config::locate::{child, item};
 use crate::config::stack::{FORMAT, StackFile};
@@ -97,6 +97,9 @@ fn stack_level(file: &StackFile, p: &mut Vec<Problem>) {
             "a JSON path into the message, e.g. `$request.body.action`",
         ));
     }
+    if let Some(email) = &file.alarms.email {
+        alarm_email(email, p);
+    }
     for (key, value) in &file.tags {
         let path = child("tags", key);
         if key.is_empty() || key.len() > 128 || key.to_ascii_lowercase().starts_with("aws:") {
@@ -112,6 +115,42 @@ fn stack_level(file: &StackFile, p: &mut Vec<Problem>) {
                 "tag value is too long",
                 "at most 256 characters",
             ));
+        }
+    }
+}
+
+/// Checks the alarms' e-mail address, or the SSM parameter name that holds one.
+fn alarm_email(email: &AlarmEmail, p: &mut Vec<Problem>) {
+    match email {
+        AlarmEmail::Address(a) => {
+            let ok = a.split_once('@').is_some_and(|(user, domain)| {
+                !user.is_empty()
+                    && !domain.contains('@')
+                    && domain.split('.').count() >= 2
+                    && domain.split('.').all(|part| !part.is_empty())
+            }) && !a.chars().any(char::is_whitespace)
+                && a.len() <= 254;
+            if !ok {
+                p.push(Problem::value(
+                    "alarms.email",
+                    format!("`{a}` is not an e-mail address"),
+                    "an address such as `ops@example.com`, or `{parameter: NAME}` (an SSM parameter holding one)",
+                ));
+            }
+        }
+        AlarmEmail::Parameter(name) => {
+            let ok = !name.trim_start_matches('/').is_empty()
+                && name.len() <= 2048
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_.-/".contains(c));
+            if !ok {
+                p.push(Problem::value(
+                    "alarms.email.parameter",
+                    format!("`{name}` is not an SSM parameter name"),
+                    "letters, digits, `_`, `.`, `-` and `/`, e.g. `/app/prod/alarm-email`",
+                ));
+            }
         }
     }
 }
@@ -428,5 +467,8 @@ pub fn build(file: &StackFile, handlers: &HandlerSources) -> Result<Model, Vec<P
         retain_logs: protection.retain_logs,
         account_role: file.api_gateway_account_role,
         tags: file.tags.clone(),
+        alarms: file.alarms.enabled.then(|| Alarms {
+            email: file.alarms.email.clone(),
+        }),
     })
 }

@@ -22,7 +22,7 @@ pub use tables::{
 };
 
 pub use crate::config::stack::{
-    Architecture, AttributeType, ConnectionsAccess, TableAccess, TableKey,
+    AlarmEmail, Architecture, AttributeType, ConnectionsAccess, TableAccess, TableKey,
 };
 use std::collections::BTreeMap;
 
@@ -55,6 +55,15 @@ pub struct Model {
     pub account_role: bool,
     /// Stack tags (applied on deploy).
     pub tags: BTreeMap<String, String>,
+    /// The production alarms; `None` when the stack file turns them off.
+    pub alarms: Option<Alarms>,
+}
+
+/// The stack's alarms (on the API, every function and every table the stack creates).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alarms {
+    /// Who they e-mail, if anyone.
+    pub email: Option<AlarmEmail>,
 }
 
 /// The stage.

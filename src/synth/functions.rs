@@ -91,6 +91,7 @@ pub(super) fn add(model: &Model, template: &mut Template) {
         let has_environment = function.environment.is_some();
         let mut resource = Resource::new(Properties::Function(function));
         security::suppress(&mut resource, security::FUNCTION);
+        security::suppress_lint(&mut resource, security::FUNCTION_LOG_GROUP);
         if has_environment {
             security::suppress(&mut resource, &[security::FUNCTION_ENVIRONMENT]);
         }

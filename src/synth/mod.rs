@@ -9,7 +9,9 @@
 //! | per function | `{Function}Function`, `{Function}Role`, `{Function}LogGroup` |
 //! | tables | `ConnectionsTable` (the registry), `{Table}Table`, `TableKey` |
 //! | account logging role | `ApiGatewayAccount`, `ApiGatewayAccountRole` |
+//! | alarms (unless `alarms.enabled: false`) | `WebSocketApi{IntegrationErrors,ExecutionErrors}Alarm`, `{Function}Function{Errors,Throttles,Duration}Alarm`, `{Table}Table{Read,Write}ThrottleAlarm`, `AlarmTopic`, `AlarmTopicKey`, `AlarmEmailSubscription` |
 
+mod alarms;
 mod api;
 mod functions;
 pub mod iam;
@@ -52,12 +54,14 @@ pub fn synth(model: &Model) -> Template {
             type_name: "String",
             description: "S3 bucket holding the handler bundles (upload them with `sockstack deploy` or `sockstack bundle`)".into(),
             allowed_pattern: Some("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"),
+            default: None,
         },
     );
     tables::add(model, &mut template);
     functions::add(model, &mut template);
     api::add(model, &mut template);
     outputs::add(model, &mut template);
+    alarms::add(model, &mut template);
     template
 }
 
