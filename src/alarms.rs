@@ -1,14 +1,16 @@
 //! Production alarms for a stack, from plain inputs (no model): CloudWatch alarms on the WebSocket API's
 //! integration and execution errors, each function's errors, throttles and duration near its timeout, and each
 //! table's throttling, all notifying one SNS topic encrypted with a customer-managed KMS key that CloudWatch
-//! may use; optionally an e-mail subscription from a template parameter. [`build`] returns the resources and
-//! the monthly list price, for the synth summary; [`Observability::add_to`] puts them in a template.
+//! may use; optionally an e-mail subscription, to an address or to one an SSM parameter holds. [`build`]
+//! returns the resources and the monthly list price, for the synth summary; [`Observability::add_to`] puts
+//! them in a template.
 
 use crate::cfn::cloudwatch::{Alarm, Dimension};
 use crate::cfn::iam::{PolicyDocument, Principal, Statement};
 use crate::cfn::kms::Key;
 use crate::cfn::sns::{Subscription, Topic};
 use crate::cfn::{Expr, Parameter, Properties, Resource, RetainPolicy, Template};
+use crate::synth::security::LintSkip;
 use std::collections::BTreeMap;
 
 /// Logical id of the topic every alarm notifies.
@@ -17,6 +19,8 @@ pub const TOPIC: &str = "AlarmTopic";
 pub const TOPIC_KEY: &str = "AlarmTopicKey";
 /// Logical id of the e-mail subscription.
 pub const EMAIL_SUBSCRIPTION: &str = "AlarmEmailSubscription";
+/// The template parameter that reads the address from SSM, when an SSM parameter holds it.
+pub const EMAIL_PARAMETER: &str = "AlarmEmail";
 
 /// Seconds per datapoint: five minutes, standard resolution.
 pub const PERIOD: u32 = 300;
@@ -56,8 +60,18 @@ pub struct Inputs {
     pub functions: Vec<FunctionInput>,
     /// Logical ids of the `AWS::DynamoDB::Table`s created by the stack.
     pub tables: Vec<String>,
-    /// Name of a template parameter holding an e-mail address to notify (a subscription is made for it).
-    pub email_parameter: Option<String>,
+    /// Who to e-mail (a subscription is made for it).
+    pub email: Option<Email>,
+}
+
+/// An e-mail recipient of the alarms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Email {
+    /// The address, written into the template.
+    Address(String),
+    /// The name of an SSM parameter holding the address: the template reads it through a parameter of type
+    /// `AWS::SSM::Parameter::Value<String>` whose default is that name, so a deploy needs no value.
+    SsmParameter(String),
 }
 
 /// The resources and their price.
@@ -76,15 +90,7 @@ pub struct Observability {
 impl Observability {
     /// `$1.90 a month (9 alarms at $0.10, one KMS key at $1.00; list prices)`.
     pub fn price_text(&self) -> String {
-        format!(
-            "${}.{:02} a month ({} alarms at $0.{:02}, one KMS key at ${}.{:02}; list prices)",
-            self.monthly_cents / 100,
-            self.monthly_cents % 100,
-            self.alarms,
-            ALARM_CENTS,
-            KEY_CENTS / 100,
-            KEY_CENTS % 100
-        )
+        price_text(self.alarms)
     }
 
     /// Adds everything to `template`. Panics on a logical id the template already has.
@@ -99,17 +105,29 @@ impl Observability {
     }
 }
 
-/// cfn-lint-serverless ES7000 (a subscription without a dead-letter queue), skipped on the e-mail subscription.
-pub const NO_REDRIVE: (&str, &str) = (
-    "ES7000",
-    "an alarm e-mail that cannot be delivered is not worth keeping: the alarm's state and history stay in \
-     CloudWatch, and a dead-letter queue would be one more resource to encrypt and watch",
-);
-
-/// `Metadata` that makes cfn-lint skip `rule` on a resource, with the reason beside it for reviewers.
-fn lint_skip(rule: &str, reason: &str) -> serde_json::Value {
-    serde_json::json!({"cfn-lint": {"config": {"ignore_checks": [rule]}, "reasons": {rule: reason}}})
+/// The monthly list price of `alarms` alarms and the topic's key, in US cents.
+pub fn monthly_cents(alarms: usize) -> u32 {
+    alarms as u32 * ALARM_CENTS + KEY_CENTS
 }
+
+/// `$1.90 a month (9 alarms at $0.10, one KMS key at $1.00; list prices)` for `alarms` alarms.
+pub fn price_text(alarms: usize) -> String {
+    let cents = monthly_cents(alarms);
+    format!(
+        "${}.{:02} a month ({alarms} alarms at $0.{ALARM_CENTS:02}, one KMS key at ${}.{:02}; list prices)",
+        cents / 100,
+        cents % 100,
+        KEY_CENTS / 100,
+        KEY_CENTS % 100
+    )
+}
+
+/// cfn-lint-serverless ES7000 (a subscription without a dead-letter queue), skipped on the e-mail subscription.
+pub const NO_REDRIVE: LintSkip = LintSkip {
+    id: "ES7000",
+    reason: "an alarm e-mail that cannot be delivered is not worth keeping: the alarm's state and history stay \
+             in CloudWatch, and a dead-letter queue would be one more resource to encrypt and watch",
+};
 
 struct Spec {
     id: String,
@@ -294,29 +312,36 @@ pub fn build(inputs: &Inputs) -> Observability {
         })),
     );
     let mut parameters = BTreeMap::new();
-    if let Some(p) = &inputs.email_parameter {
-        parameters.insert(
-            p.clone(),
-            Parameter {
-                type_name: "String",
-                description: "E-mail address the alarms notify (confirm the subscription from the first message)"
-                    .into(),
-                allowed_pattern: Some("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$"),
-            },
-        );
+    if let Some(email) = &inputs.email {
+        let endpoint = match email {
+            Email::Address(a) => Expr::str(a.clone()),
+            Email::SsmParameter(name) => {
+                parameters.insert(
+                    EMAIL_PARAMETER.to_string(),
+                    Parameter {
+                        type_name: "AWS::SSM::Parameter::Value<String>",
+                        description: "SSM parameter holding the e-mail address the alarms notify (confirm the subscription from the first message)"
+                            .into(),
+                        allowed_pattern: None,
+                        default: Some(name.clone()),
+                    },
+                );
+                Expr::reference(EMAIL_PARAMETER)
+            }
+        };
         let mut subscription = Resource::new(Properties::Subscription(Subscription {
             protocol: "email",
-            endpoint: Expr::reference(p),
+            endpoint,
             topic_arn: Expr::reference(TOPIC),
         }));
-        subscription.metadata = Some(lint_skip(NO_REDRIVE.0, NO_REDRIVE.1));
+        crate::synth::security::suppress_lint(&mut subscription, NO_REDRIVE);
         resources.insert(EMAIL_SUBSCRIPTION.into(), subscription);
     }
     Observability {
         resources,
         parameters,
         alarms,
-        monthly_cents: alarms as u32 * ALARM_CENTS + KEY_CENTS,
+        monthly_cents: monthly_cents(alarms),
     }
 }
 
@@ -342,7 +367,7 @@ mod tests {
                 },
             ],
             tables: vec!["ConnectionsTable".into()],
-            email_parameter: None,
+            email: None,
         }
     }
 
@@ -428,23 +453,39 @@ mod tests {
     }
 
     #[test]
-    fn an_email_parameter_adds_a_subscription() {
+    fn an_address_adds_a_subscription_and_no_parameter() {
         let o = build(&Inputs {
-            email_parameter: Some("AlarmEmail".into()),
+            email: Some(Email::Address("ops@example.com".into())),
             ..inputs()
         });
         let sub = value(&o.resources[EMAIL_SUBSCRIPTION]);
         assert_eq!(
             sub["Properties"],
-            json!({"Protocol": "email", "Endpoint": {"Ref": "AlarmEmail"}, "TopicArn": {"Ref": TOPIC}})
+            json!({"Protocol": "email", "Endpoint": "ops@example.com", "TopicArn": {"Ref": TOPIC}})
         );
-        assert_eq!(o.parameters["AlarmEmail"].type_name, "String");
+        assert!(o.parameters.is_empty());
+    }
+
+    #[test]
+    fn an_ssm_parameter_adds_a_subscription_read_through_a_defaulted_parameter() {
+        let o = build(&Inputs {
+            email: Some(Email::SsmParameter("/app/prod/alarm-email".into())),
+            ..inputs()
+        });
+        let sub = value(&o.resources[EMAIL_SUBSCRIPTION]);
+        assert_eq!(
+            sub["Properties"],
+            json!({"Protocol": "email", "Endpoint": {"Ref": EMAIL_PARAMETER}, "TopicArn": {"Ref": TOPIC}})
+        );
+        let p = serde_json::to_value(&o.parameters[EMAIL_PARAMETER]).unwrap();
+        assert_eq!(p["Type"], "AWS::SSM::Parameter::Value<String>");
+        assert_eq!(p["Default"], "/app/prod/alarm-email");
         assert_eq!(
             sub["Metadata"]["cfn-lint"]["config"]["ignore_checks"],
-            json!([NO_REDRIVE.0])
+            json!([NO_REDRIVE.id])
         );
         assert!(
-            sub["Metadata"]["cfn-lint"]["reasons"][NO_REDRIVE.0]
+            sub["Metadata"]["cfn-lint"]["reasons"][NO_REDRIVE.id]
                 .as_str()
                 .unwrap()
                 .contains("dead-letter queue")

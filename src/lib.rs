@@ -17,6 +17,7 @@ pub mod graph;
 pub mod input;
 pub mod model;
 pub mod pipeline;
+pub mod project;
 pub mod raw;
 pub mod sources;
 pub mod summary;

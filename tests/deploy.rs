@@ -1439,14 +1439,14 @@ fn dry_run_prints_the_commands_and_runs_nothing() {
 // ---------------------------------------------------------------- review, approval, preflight
 
 /// A project whose handlers member is a stand-in with a custom `chat` handler, so the stack file can change
-/// that route's access (and with it its role's grants).
+/// that function's grants (and with them its role's policy).
 struct ChatProject {
     project: Project,
     stack_name: String,
 }
 
 impl ChatProject {
-    fn new(access: &str) -> ChatProject {
+    fn new(grants: &str) -> ChatProject {
         let project = Project::new();
         common::fake_handlers(
             project.path(),
@@ -1464,18 +1464,26 @@ impl ChatProject {
             project,
             stack_name,
         };
-        p.access(access);
+        p.grants(grants);
         p
     }
 
-    /// Writes the dev stack file with a `chat` route of this access, and its stand-in bundles.
-    fn access(&self, access: &str) {
+    /// Writes the dev stack file with a `chat` function of these grants (a YAML flow mapping) behind a `chat`
+    /// route, and its stand-in bundles.
+    fn grants(&self, grants: &str) {
         self.project.stack("dev", &self.stack_name, |t| {
-            t.replacen(
-                "routes:\n",
-                &format!("routes:\n  - {{key: chat, handler: chat, access: {access}}}\n"),
+            let edited = t.replacen(
+                "\n\nroutes:\n",
+                &format!(
+                    "\n  chat: {{grants: {grants}}}\n\nroutes:\n  - {{key: chat, function: chat}}\n"
+                ),
                 1,
-            )
+            );
+            assert_ne!(
+                edited, t,
+                "the dev stack file has `routes:` after `functions:`"
+            );
+            edited
         });
         let sources = HandlerSources::open(&self.project.path().join("handlers")).unwrap();
         let s = pipeline::synthesize(
@@ -1534,7 +1542,7 @@ impl ChatProject {
 #[test]
 fn widening_a_role_needs_approval_and_diff_deployed_shows_it_then_nothing() {
     let moto = Moto::start();
-    let chat = ChatProject::new("reply");
+    let chat = ChatProject::new("{}");
     let bucket = create_bucket(moto);
     let out = chat.deploy(moto, &bucket, &[]);
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
@@ -1553,8 +1561,9 @@ fn widening_a_role_needs_approval_and_diff_deployed_shows_it_then_nothing() {
     );
     assert!(stdout(&out).contains("no changes"), "{}", stdout(&out));
 
-    // `broadcast` gives the chat role DynamoDB and @connections access it did not have.
-    chat.access("broadcast");
+    // Sending to connections and writing a table give the chat role DynamoDB and @connections access it did
+    // not have.
+    chat.grants("{connections: send, tables: {profiles: readwrite}}");
     let out = chat.run(moto, &["diff", "--deployed", "dev", "--fail-on", "widened"]);
     assert_eq!(
         out.status.code(),
@@ -1650,7 +1659,7 @@ fn widening_a_role_needs_approval_and_diff_deployed_shows_it_then_nothing() {
 #[test]
 fn a_change_set_for_a_stack_not_deployed_leaves_no_stack_behind() {
     let moto = Moto::start();
-    let chat = ChatProject::new("reply");
+    let chat = ChatProject::new("{}");
     let bucket = create_bucket(moto);
     let out = chat.run(
         moto,
@@ -1701,7 +1710,7 @@ fn objects(moto: &Moto, bucket: &str, region: &str) -> Vec<Value> {
 #[test]
 fn preflight_failures_say_what_to_run_and_upload_nothing() {
     let moto = Moto::start();
-    let chat = ChatProject::new("reply");
+    let chat = ChatProject::new("{}");
 
     // No bucket.
     let out = chat.deploy(moto, "no-such-bucket-sockstack", &[]);

@@ -811,7 +811,7 @@ fn create_only_data_is_up_to_date() {
     );
 }
 
-/// The README's add-a-route flow (a new `chat` binary and one route entry in stacks/dev.yaml) passes the PR gate
+/// The README's add-a-route flow (a new `chat` binary, its function and one route entry in stacks/dev.yaml) passes the PR gate
 /// `--fail-on data-loss,widened`: the new function's own role and invoke permission are what the stack file
 /// asked for. Widening an existing role still trips it.
 #[test]
@@ -843,11 +843,11 @@ fn cli_adding_a_route_passes_the_widened_gate() {
     };
     synth(&dev, "before");
     std::fs::write(handlers.join("src/bin/chat.rs"), "fn main() {}\n").unwrap();
-    let routes = "routes:\n";
+    let routes = "\n\nroutes:\n";
     assert!(dev.contains(routes));
     let with_chat = dev.replacen(
         routes,
-        "routes:\n  - {key: chat, handler: chat, access: broadcast}\n",
+        "\n  chat: {grants: {connections: send, tables: {profiles: read}}}\n\nroutes:\n  - {key: chat, function: chat}\n",
         1,
     );
     synth(&with_chat, "after");

@@ -6,8 +6,8 @@
 
 use axum::Router;
 use axum::routing::get;
-use sockstack_contract::AccessProfile;
-use sockstack_contract::access::handlers;
+use sockstack_handlers::legacy::AccessProfile;
+use sockstack_handlers::legacy::access::handlers;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -81,7 +81,7 @@ fn main() {
                 .stderr(Stdio::null());
             let profile = AccessProfile::for_handler(handler).unwrap();
             for name in profile.access().env {
-                use sockstack_contract::env;
+                use sockstack_handlers::legacy::env;
                 let value = match *name {
                     env::JWKS_URL | env::CALLBACK_URL => "https://example.test/x",
                     env::NOTIFY_CONCURRENCY => "32",

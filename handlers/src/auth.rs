@@ -11,6 +11,7 @@
 //! logged — never the token.
 
 use crate::jwks::{JwksCache, KeyError};
+use crate::legacy::env;
 use crate::settings::{self, SettingsError, Source};
 use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerRequestTypeRequest,
@@ -23,7 +24,6 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use sockstack_contract::env;
 use std::fmt;
 use std::str::FromStr;
 
@@ -115,7 +115,7 @@ impl TokenSource {
     }
 }
 
-/// The authorizer's settings (see [`sockstack_contract::env`]).
+/// The authorizer's settings (see [`crate::legacy::env`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthSettings {
     /// `JWKS_URL`
@@ -437,7 +437,7 @@ fn policy(effect: IamPolicyEffect, resource: &str) -> ApiGatewayCustomAuthorizer
 /// Allow `execute-api:Invoke` on `method_arn` for `identity`, with the
 /// context every route of the connection sees.
 pub fn allow(method_arn: &str, identity: &Identity) -> ApiGatewayCustomAuthorizerResponse {
-    use sockstack_contract::env::context;
+    use crate::legacy::env::context;
     let mut response = ApiGatewayCustomAuthorizerResponse::default();
     response.principal_id = Some(identity.user_id.clone());
     response.policy_document = policy(IamPolicyEffect::Allow, method_arn);

@@ -2,9 +2,9 @@
 //! `$connect` authorizer verified (API Gateway passes the authorizer's context
 //! to every route of the connection as `requestContext.authorizer`).
 
+use crate::legacy::env::context;
 use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
 use serde_json::Value;
-use sockstack_contract::env::context;
 use std::fmt;
 
 /// The sender of a route event.

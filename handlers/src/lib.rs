@@ -21,6 +21,7 @@ pub mod aws;
 pub mod caller;
 pub mod connection;
 pub mod jwks;
+pub mod legacy;
 pub mod logging;
 pub mod notify;
 pub mod reply;

@@ -9,6 +9,7 @@
 //! The SDK's own retries are switched off for this client (see
 //! [`crate::aws::connections_client`]): this module is the one retry policy.
 
+use crate::legacy::env;
 use crate::settings::{self, SettingsError, Source};
 use crate::store::{Connection, Store, StoreError};
 use aws_sdk_apigatewaymanagement::Client;
@@ -16,7 +17,6 @@ use aws_sdk_apigatewaymanagement::error::SdkError;
 use aws_sdk_apigatewaymanagement::primitives::Blob;
 use futures_util::StreamExt;
 use futures_util::stream;
-use sockstack_contract::env;
 use std::time::Duration;
 
 /// How each post is retried.

@@ -1,12 +1,12 @@
 //! What a route answers. On a two-way route API Gateway sends the body back
 //! to the sender; `$connect` and `$disconnect` only look at the status code.
 
+use crate::legacy::access::handlers;
 use aws_lambda_events::apigw::ApiGatewayProxyResponse;
 use aws_lambda_events::encodings::Body;
 use aws_lambda_events::http::HeaderValue;
 use aws_lambda_events::http::header::CONTENT_TYPE;
 use serde_json::{Value, json};
-use sockstack_contract::access::handlers;
 
 /// The actions a client can send (the routes whose handlers ship with sockstack).
 pub const VALID_ACTIONS: &[&str] = &[handlers::VOTE];

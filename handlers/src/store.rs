@@ -17,11 +17,11 @@
 //! connect adds, disconnect and stale-connection clean-up remove (removal
 //! never creates a row).
 
+use crate::legacy::env;
+use crate::legacy::tables::{connections, profiles};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::AttributeValue;
-use sockstack_contract::env;
-use sockstack_contract::tables::{connections, profiles};
 use std::collections::HashMap;
 use std::fmt;
 

@@ -2,12 +2,12 @@
 //! every live connection of the sender's team.
 
 use crate::caller::Caller;
+use crate::legacy::access::handlers;
 use crate::notify::{Notifier, notify_team};
 use crate::reply;
 use crate::store::Store;
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use serde_json::{Map, Value, json};
-use sockstack_contract::access::handlers;
 
 /// Longest string value accepted, in characters.
 pub const MAX_VALUE_CHARS: usize = 64;

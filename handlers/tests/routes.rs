@@ -9,10 +9,10 @@ use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxy
 use aws_lambda_events::encodings::Body;
 use common::*;
 use serde_json::{Value, json};
-use sockstack_contract::AccessProfile;
-use sockstack_contract::access::handlers;
-use sockstack_contract::tables::{Table, connections};
 use sockstack_handlers::auth::{AuthSettings, Authorizer, TokenSource};
+use sockstack_handlers::legacy::AccessProfile;
+use sockstack_handlers::legacy::access::handlers;
+use sockstack_handlers::legacy::tables::{Table, connections};
 use sockstack_handlers::notify::Notifier;
 use sockstack_handlers::store::{CLOSED_AT, Connection, Opened};
 use sockstack_handlers::{aws, connection, reply, vote};
@@ -147,7 +147,7 @@ async fn disconnect_removes_both_and_is_idempotent() {
     )
     .await;
     let profile = t.profile_row("u1").await.expect("the profile row stays");
-    assert!(!profile.contains_key(sockstack_contract::tables::profiles::CONNECTIONS));
+    assert!(!profile.contains_key(sockstack_handlers::legacy::tables::profiles::CONNECTIONS));
 
     // A user who never connected gets no profile row.
     connection::disconnect(

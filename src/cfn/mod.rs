@@ -165,6 +165,8 @@ pub struct Parameter {
     pub description: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_pattern: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
 }
 
 /// A template output.

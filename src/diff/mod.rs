@@ -15,6 +15,7 @@
 
 pub mod base;
 pub mod fold;
+pub mod indexes;
 pub mod input;
 pub mod rename;
 pub mod replacement;
@@ -424,6 +425,7 @@ pub fn diff(old: &RawTemplate, new: &RawTemplate, schemas: &Schemas) -> ChangeSe
     cascade(old, new, schemas, &mut resources, &mut code);
     for r in &mut resources {
         consequences(r, old, new, schemas);
+        indexes::check(r, old, new);
     }
     resources.sort_by(|a, b| a.logical_id.cmp(&b.logical_id));
     code.sort_by(|a, b| a.logical_id.cmp(&b.logical_id));

@@ -181,10 +181,19 @@ fn grants_wildcard(role: &RawResource) -> bool {
             // `*` or a wildcard action does not.
             s.effect == "Allow"
                 && (has_wildcard(&s.action)
-                    || s.resource.iter().any(|r| r == "*")
+                    || (s.resource.iter().any(|r| r == "*") && !only_trace_writing(&s.action))
                     || !s.not_action.is_empty()
                     || !s.not_resource.is_empty())
         })
+}
+
+/// Whether `actions` only send X-Ray traces (`tracing: true`): those actions take no resource but `*`, so a
+/// new role's `Resource: *` on them is what tracing needs, not a wider reach.
+fn only_trace_writing(actions: &BTreeSet<String>) -> bool {
+    !actions.is_empty()
+        && actions
+            .iter()
+            .all(|a| sockstack_contract::grants::XRAY.contains(&a.as_str()))
 }
 
 fn resource(
@@ -877,6 +886,35 @@ mod tests {
             d.security.iter().all(|s| s.severity == Severity::Widened),
             "{:?}",
             d.security
+        );
+    }
+
+    #[test]
+    fn a_new_traced_functions_role_is_not_a_widening_but_other_actions_on_star_are() {
+        let empty = RawTemplate::from_value(json!({"Resources": {}})).unwrap();
+        let traced = |actions: Value| {
+            let mut role = lambda_role(json!({"Fn::GetAtt": ["Table", "Arn"]}));
+            role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"Effect": "Allow", "Action": actions, "Resource": "*"}));
+            with_new_function(role, "apigateway.amazonaws.com")
+        };
+        let severity = |t: &RawTemplate| {
+            super::super::diff(&empty, t, super::super::Schemas::bundled())
+                .security
+                .into_iter()
+                .find(|s| s.logical_id == "ChatRole")
+                .unwrap()
+                .severity
+        };
+        assert_eq!(
+            severity(&traced(json!(sockstack_contract::grants::XRAY))),
+            Severity::Changed
+        );
+        assert_eq!(
+            severity(&traced(json!(["xray:PutTraceSegments", "s3:GetObject"]))),
+            Severity::Widened
         );
     }
 

@@ -1,18 +1,20 @@
 //! Model → CloudFormation: a pure function. Logical ids are stable and readable
-//! (`VoteRoute`, `ConnectionsTable`), so template diffs stay legible.
+//! (`SendRoute`, `ConnectionsTable`), so template diffs stay legible.
 //!
 //! | resource | logical id |
 //! | --- | --- |
 //! | API, authorizer, its permission | `WebSocketApi`, `Authorizer`, `AuthorizerPermission` |
 //! | per route | `{Route}Route`, `{Route}Integration`, `{Route}RoutePermission`, `{Route}RouteResponse` |
 //! | deployment, stage, access logs | `Deployment{hash}`, `Stage`, `AccessLogs` |
-//! | per handler | `{Handler}Function`, `{Handler}Role`, `{Handler}LogGroup` |
-//! | tables | `ConnectionsTable`, `ProfilesTable` |
+//! | per function | `{Function}Function`, `{Function}Role`, `{Function}LogGroup` |
+//! | tables | `ConnectionsTable` (the registry), `{Table}Table`, `TableKey` |
 //! | account logging role | `ApiGatewayAccount`, `ApiGatewayAccountRole` |
+//! | alarms (unless `alarms.enabled: false`) | `WebSocketApi{IntegrationErrors,ExecutionErrors}Alarm`, `{Function}Function{Errors,Throttles,Duration}Alarm`, `{Table}Table{Read,Write}ThrottleAlarm`, `AlarmTopic`, `AlarmTopicKey`, `AlarmEmailSubscription` |
 
+mod alarms;
 mod api;
 mod functions;
-mod iam;
+pub mod iam;
 mod outputs;
 pub mod security;
 mod tables;
@@ -52,12 +54,14 @@ pub fn synth(model: &Model) -> Template {
             type_name: "String",
             description: "S3 bucket holding the handler bundles (upload them with `sockstack deploy` or `sockstack bundle`)".into(),
             allowed_pattern: Some("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"),
+            default: None,
         },
     );
     tables::add(model, &mut template);
     functions::add(model, &mut template);
     api::add(model, &mut template);
     outputs::add(model, &mut template);
+    alarms::add(model, &mut template);
     template
 }
 
@@ -65,3 +69,5 @@ pub use api::{integration_id, permission_id, route_id, route_response_id};
 pub use functions::{
     callback_url, env_value, function_id as functions_logical_id, log_group_id, role_id,
 };
+pub use iam::statements;
+pub use tables::TABLE_KEY;

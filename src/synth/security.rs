@@ -27,16 +27,18 @@ pub const FUNCTION: &[Skip] = &[
         id: "CKV_AWS_117",
         reason: "No VPC: the function only calls public AWS endpoints (DynamoDB, the API Gateway management API) and the JWKS URL; a VPC would add NAT cost, not isolation",
     },
-    Skip {
-        id: "CKV_AWS_115",
-        reason: "No reserved concurrency: the stage's throttling bounds invocations; reserving capacity would take it from the account pool",
-    },
 ];
+
+/// Functions the stack file gives no reserved concurrency.
+pub const NO_RESERVED_CONCURRENCY: Skip = Skip {
+    id: "CKV_AWS_115",
+    reason: "No reserved concurrency: the stage's throttling bounds invocations; reserving capacity would take it from the account pool (set functions.<name>.reservedConcurrency to reserve)",
+};
 
 /// Functions with environment variables.
 pub const FUNCTION_ENVIRONMENT: Skip = Skip {
     id: "CKV_AWS_173",
-    reason: "The environment holds only table names, URLs, claim names and numbers, never secrets; Lambda encrypts it at rest with its service key",
+    reason: "The environment holds only resource names, URLs, claim names and the stack file's literals; secrets are granted by name (SECRET_*), never by value; Lambda encrypts it at rest with its service key",
 };
 
 /// Every log group.
@@ -50,6 +52,40 @@ pub const TABLE_NOT_CUSTOMER_KEY: Skip = Skip {
     id: "CKV_AWS_119",
     reason: "The stack file chose this key (dataProtection.tableKey); set it to customer-managed for a key of your own",
 };
+
+/// One cfn-lint rule skipped on a resource (`Metadata.cfn-lint.config.ignore_checks`), and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LintSkip {
+    /// The cfn-lint rule id.
+    pub id: &'static str,
+    /// Why it does not apply.
+    pub reason: &'static str,
+}
+
+/// cfn-lint-serverless WS1004 on every function: it wants a log group named `/aws/lambda/<function>` and
+/// does not read `LoggingConfig.LogGroup`, which is how sockstack gives each function its own group.
+pub const FUNCTION_LOG_GROUP: LintSkip = LintSkip {
+    id: "WS1004",
+    reason: "The function logs to its own log group with a retention period through LoggingConfig.LogGroup, \
+             which the rule does not read (a group named /aws/lambda/<function> would be a dependency cycle with \
+             its role)",
+};
+
+/// Adds `skip` to the resource's `Metadata.cfn-lint.config.ignore_checks`, its reason under
+/// `Metadata.cfn-lint.reasons` (cfn-lint reads only the first; the second is for reviewers).
+pub fn suppress_lint(resource: &mut Resource, skip: LintSkip) {
+    let metadata = resource.metadata.get_or_insert_with(|| json!({}));
+    let lint = metadata
+        .as_object_mut()
+        .expect("metadata is an object")
+        .entry("cfn-lint")
+        .or_insert_with(|| json!({"config": {"ignore_checks": []}, "reasons": {}}));
+    lint["config"]["ignore_checks"]
+        .as_array_mut()
+        .expect("ignore_checks is a list")
+        .push(json!(skip.id));
+    lint["reasons"][skip.id] = json!(skip.reason);
+}
 
 /// Adds `skips` to the resource's `Metadata.checkov.skip`.
 pub fn suppress(resource: &mut Resource, skips: &[Skip]) {

@@ -15,7 +15,7 @@ use axum::response::IntoResponse;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use serde_json::{Value, json};
-use sockstack_contract::tables::{Table, connections};
+use sockstack_handlers::legacy::tables::{Table, connections};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -604,7 +604,7 @@ impl Tables {
             .get_item()
             .table_name(&self.profiles)
             .key(
-                sockstack_contract::tables::profiles::USER_ID,
+                sockstack_handlers::legacy::tables::profiles::USER_ID,
                 AttributeValue::S(user.to_string()),
             )
             .consistent_read(true)
@@ -619,7 +619,7 @@ impl Tables {
         self.profile_row(user)
             .await
             .and_then(|row| {
-                row.get(sockstack_contract::tables::profiles::CONNECTIONS)
+                row.get(sockstack_handlers::legacy::tables::profiles::CONNECTIONS)
                     .and_then(|v| v.as_ss().ok())
                     .cloned()
             })

@@ -24,8 +24,8 @@ impl Table {
     /// The environment variable that carries this table's name.
     pub fn env_var(self) -> &'static str {
         match self {
-            Table::Connections => crate::env::CONNECTIONS_TABLE,
-            Table::Profiles => crate::env::PROFILES_TABLE,
+            Table::Connections => super::env::CONNECTIONS_TABLE,
+            Table::Profiles => super::env::PROFILES_TABLE,
         }
     }
 

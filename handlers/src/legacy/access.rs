@@ -1,8 +1,8 @@
 //! What each kind of handler may do: the AWS calls it makes, which become the
 //! only actions its IAM role grants, and the environment it needs.
 
-use crate::env;
-use crate::tables::{Table, connections};
+use super::env;
+use super::tables::{Table, connections};
 
 /// Table actions granted on one table, or on one of its indexes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
