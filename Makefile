@@ -68,7 +68,7 @@ clean:
 BUNDLE_TOOLS := cargo-zigbuild==0.24.0 ziglang==0.17.0
 ARCH         ?= arm64
 
-.PHONY: bundle bundle-tools bench-handlers
+.PHONY: bundle bundle-tools bench-handlers bench-handlers-quick
 
 bundle-tools: $(VENV)/.bundle-tools
 
@@ -84,4 +84,9 @@ bundle: $(if $(filter arm64,$(ARCH)),bundle-tools)
 
 ## Handler benchmarks: token verification, fan-out vs a sequential loop, start-up time, zip sizes.
 bench-handlers:
+	$(CARGO) bench -p sockstack-runtime
 	$(CARGO) bench -p sockstack-handlers
+
+## The same benchmarks run once each (criterion's test mode): a quick check for CI that they run to the end.
+bench-handlers-quick:
+	$(CARGO) test --release -p sockstack-runtime -p sockstack-handlers --benches
