@@ -3,7 +3,7 @@
 //! handlebars from `templates/graph.mermaid.hbs` or `templates/graph.dot.hbs`. For PR descriptions and the
 //! README: GitHub renders Mermaid in Markdown; Graphviz renders DOT (`dot -Tsvg`).
 
-use crate::model::{Model, TableSource};
+use crate::model::{ConnectionsAccess, Grant, Model, TableAccess, TableSource};
 use handlebars::Handlebars;
 use serde::Serialize;
 
@@ -84,85 +84,96 @@ fn view(model: &Model) -> View {
             "JWT authorizer\\ntoken from {}",
             a.identity_source.first().map(String::as_str).unwrap_or("?")
         )),
-        function: id("fn", &a.handler),
+        function: id("fn", &a.function),
     });
     let routes = model
         .api
         .all_routes()
         .map(|(r, a)| RouteView {
-            id: id(
-                "route",
-                if r.key.starts_with('$') {
-                    &r.key[1..]
-                } else {
-                    &r.key
-                },
-            ),
-            key: label(&r.key),
-            function: id("fn", &r.handler),
+            id: id("route", r.key.as_str().trim_start_matches('$')),
+            key: label(r.key.as_str()),
+            function: id("fn", &r.function),
             two_way: r.two_way,
             authorized: a.is_some(),
         })
         .collect();
-    let mut functions: Vec<Node> = model
+    let functions: Vec<Node> = model
         .functions
         .iter()
         .map(|f| Node {
-            id: id("fn", &f.handler),
+            id: id("fn", &f.name),
             label: label(&format!(
                 "λ {}\\n{} MB, {}",
-                f.handler,
+                f.name,
                 f.memory,
                 f.architecture.as_str()
             )),
         })
         .collect();
-    if let Some(a) = model.api.authorizer()
-        && !model.functions.iter().any(|f| f.handler == a.handler)
-    {
-        functions.push(Node {
-            id: id("fn", &a.handler),
-            label: label(&format!("λ {}", a.handler)),
-        });
-    }
-    let tables = model
-        .tables
-        .iter()
-        .map(|t| Node {
-            id: id("table", t.table.name()),
-            label: label(&match &t.source {
-                TableSource::Created => format!(
-                    "{} table{}",
-                    t.table.name(),
-                    if t.retain { "\\n(retained)" } else { "" }
-                ),
-                TableSource::Existing(name) => {
-                    format!("{} table\\nexisting: {name}", t.table.name())
-                }
-            }),
-        })
-        .collect();
+    let registry_id = id("table", "connections registry");
+    let mut tables = vec![Node {
+        id: registry_id.clone(),
+        label: label(&format!(
+            "connection registry{}",
+            if model.registry.retain {
+                "\\n(retained)"
+            } else {
+                ""
+            }
+        )),
+    }];
+    tables.extend(model.tables.iter().map(|t| Node {
+        id: id("table", &t.name),
+        label: label(&match &t.source {
+            TableSource::Created(c) => format!(
+                "{} table{}",
+                t.name,
+                if c.retain { "\\n(retained)" } else { "" }
+            ),
+            TableSource::Existing { name, .. } => format!("{} table\\nexisting: {name}", t.name),
+        }),
+    }));
     let mut uses = Vec::new();
     let mut posts = Vec::new();
     for f in &model.functions {
-        let access = f.profile.access();
-        for table in access.tables() {
-            let mut actions: Vec<&str> = access
-                .grants
-                .iter()
-                .filter(|g| g.table == table)
-                .flat_map(|g| g.actions.iter().map(|a| a.trim_start_matches("dynamodb:")))
-                .collect();
-            actions.sort_unstable();
-            actions.dedup();
+        let mut registry: Vec<&str> = Vec::new();
+        let mut by_table: std::collections::BTreeMap<&str, Vec<&str>> = Default::default();
+        for g in &f.grants {
+            match g {
+                Grant::Connections(a) => registry.push(match a {
+                    ConnectionsAccess::Read => "read",
+                    ConnectionsAccess::Write => "write",
+                    ConnectionsAccess::Send => "send",
+                }),
+                Grant::Table { table, access } => {
+                    by_table.entry(table).or_default().push(match access {
+                        TableAccess::Read => "read",
+                        TableAccess::Write => "write",
+                        TableAccess::Readwrite => "read, write",
+                    })
+                }
+                Grant::Index { table, .. } => {
+                    by_table.entry(table).or_default().push("query index")
+                }
+                Grant::Parameter(_) | Grant::Secret(_) => {}
+            }
+        }
+        if !registry.is_empty() {
             uses.push(Edge {
-                from: id("fn", &f.handler),
-                to: id("table", table.name()),
-                label: label(&actions.join(", ")),
+                from: id("fn", &f.name),
+                to: registry_id.clone(),
+                label: label(&registry.join(", ")),
             });
         }
-        if access.manage_connections {
-            posts.push(id("fn", &f.handler));
+        for (table, what) in by_table {
+            uses.push(Edge {
+                from: id("fn", &f.name),
+                to: id("table", table),
+                label: label(&what.join(", ")),
+            });
+        }
+        if f.has_connections(ConnectionsAccess::Send) {
+            posts.push(id("fn", &f.name));
         }
     }
     View {

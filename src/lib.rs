@@ -15,6 +15,7 @@ pub mod emit;
 pub mod graph;
 pub mod model;
 pub mod pipeline;
+pub mod project;
 pub mod raw;
 pub mod sources;
 pub mod summary;

@@ -4,7 +4,7 @@
 
 use crate::cfn::Template;
 use crate::check::{self, Finding};
-use crate::config::{self, ConfigErrors};
+use crate::config::ConfigErrors;
 use crate::emit::{self, Format, StackOutput};
 use crate::model::Model;
 use crate::raw::RawTemplate;
@@ -129,7 +129,7 @@ pub fn synthesize(
     handlers: &HandlerSources,
     format: Format,
 ) -> Result<Synthesized, ConfigErrors> {
-    let model = config::load(file, handlers)?;
+    let model = crate::model::load(file, handlers)?;
     Ok(from_model(file, model, format))
 }
 

@@ -5,13 +5,15 @@
 //! [`sockstack_contract::bundle::key`]) both in the template, which synth writes
 //! without building anything, and on the zip that `sockstack bundle` builds.
 //! A handler's sources are:
-//! - the handlers crate's `Cargo.toml` and `build.rs`,
-//! - everything under its `src/` except the other handlers' binaries,
-//! - the workspace's `Cargo.lock` and the contract crate (`contract/Cargo.toml`, `contract/src/`),
-//!   found beside the handlers folder.
+//! - the handler crate's `Cargo.toml` and `build.rs`,
+//! - everything under its `src/` except the other binaries,
+//! - the workspace's `Cargo.lock` (the nearest one above the crate),
+//! - every `path =` dependency of the crate (normal, build, per-target, and through
+//!   `workspace = true`), recursively: its `Cargo.toml`, `build.rs` and `src/`.
 //!
-//! Paths are hashed relative to the workspace with `/` separators, so the hash
-//! does not depend on where the checkout lives.
+//! Paths are hashed relative to the workspace with `/` separators (a dependency
+//! outside the workspace by its package name), so the hash does not depend on
+//! where the checkout lives.
 
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -132,33 +134,40 @@ impl HandlerSources {
             .unwrap_or_else(|| "handlers".to_string())
     }
 
-    /// Files every handler is built from: the crate minus its binaries, the lock file, the contract.
+    /// Files every handler is built from: the crate minus its binaries, the lock
+    /// file, and every `path =` dependency of the crate, recursively.
     fn shared_files(&self) -> Result<Vec<(String, PathBuf)>, SourceError> {
-        let workspace = self.dir.parent().unwrap_or(Path::new("."));
         let prefix = self.prefix();
         let mut files: Vec<(String, PathBuf)> = Vec::new();
-        for name in ["Cargo.toml", "build.rs"] {
-            let path = self.dir.join(name);
-            if path.is_file() {
-                files.push((format!("{prefix}/{name}"), path));
-            }
-        }
-        collect(&self.dir.join("src"), &format!("{prefix}/src"), &mut files)?;
+        crate_files(&self.dir, &prefix, &mut files)?;
         let bin_prefix = format!("{prefix}/src/bin/");
         files.retain(|(rel, _)| !rel.starts_with(&bin_prefix));
-        let lock = workspace.join("Cargo.lock");
-        if lock.is_file() {
-            files.push(("Cargo.lock".to_string(), lock));
+        let workspace = workspace_root(&self.dir);
+        if let Some(ws) = &workspace {
+            files.push(("Cargo.lock".to_string(), ws.join("Cargo.lock")));
         }
-        let contract = workspace.join("contract");
-        if contract.join("Cargo.toml").is_file() {
-            files.push((
-                "contract/Cargo.toml".to_string(),
-                contract.join("Cargo.toml"),
-            ));
-            collect(&contract.join("src"), "contract/src", &mut files)?;
+        let mut seen: Vec<PathBuf> = vec![canonical(&self.dir)];
+        let mut pending = path_dependencies(&self.dir, workspace.as_deref())?;
+        while let Some(dep) = pending.pop() {
+            let dep = canonical(&dep);
+            if seen.contains(&dep) {
+                continue;
+            }
+            seen.push(dep.clone());
+            let rel = match workspace
+                .as_deref()
+                .and_then(|ws| dep.strip_prefix(canonical(ws)).ok())
+            {
+                Some(inside) => inside.to_string_lossy().replace('\\', "/"),
+                // Outside the workspace: named by the crate's package name, so the hash
+                // does not depend on where it lives.
+                None => format!("<{}>", package_name(&dep)?),
+            };
+            crate_files(&dep, &rel, &mut files)?;
+            pending.extend(path_dependencies(&dep, workspace.as_deref())?);
         }
         files.sort();
+        files.dedup();
         Ok(files)
     }
 
@@ -169,6 +178,100 @@ impl HandlerSources {
             &self.hash(handler)?,
         ))
     }
+}
+
+fn canonical(p: &Path) -> PathBuf {
+    p.canonicalize().unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// The nearest folder at or above `dir` with a `Cargo.lock` (the workspace root).
+fn workspace_root(dir: &Path) -> Option<PathBuf> {
+    canonical(dir)
+        .ancestors()
+        .find(|d| d.join("Cargo.lock").is_file())
+        .map(Path::to_path_buf)
+}
+
+/// A crate's `Cargo.toml`, `build.rs` and everything under `src/`, named `{rel}/…`.
+fn crate_files(dir: &Path, rel: &str, out: &mut Vec<(String, PathBuf)>) -> Result<(), SourceError> {
+    for name in ["Cargo.toml", "build.rs"] {
+        let path = dir.join(name);
+        if path.is_file() {
+            out.push((format!("{rel}/{name}"), path));
+        }
+    }
+    collect(&dir.join("src"), &format!("{rel}/src"), out)
+}
+
+fn read_manifest(path: &Path) -> Result<toml::Table, SourceError> {
+    let text = fs::read_to_string(path).map_err(read_err(path))?;
+    text.parse::<toml::Table>().map_err(|e| SourceError {
+        path: path.to_path_buf(),
+        source: io::Error::new(io::ErrorKind::InvalidData, e.to_string()),
+    })
+}
+
+fn package_name(dir: &Path) -> Result<String, SourceError> {
+    let manifest = read_manifest(&dir.join("Cargo.toml"))?;
+    Ok(manifest
+        .get("package")
+        .and_then(|p| p.get("name"))
+        .and_then(|n| n.as_str())
+        .unwrap_or("crate")
+        .to_string())
+}
+
+/// The folders of `dir`'s `path =` dependencies (normal and build, also through
+/// `workspace = true` entries of the workspace's `[workspace.dependencies]`).
+fn path_dependencies(dir: &Path, workspace: Option<&Path>) -> Result<Vec<PathBuf>, SourceError> {
+    let manifest_path = dir.join("Cargo.toml");
+    if !manifest_path.is_file() {
+        return Ok(Vec::new());
+    }
+    let manifest = read_manifest(&manifest_path)?;
+    let workspace_deps = match workspace {
+        Some(ws) if ws.join("Cargo.toml").is_file() => read_manifest(&ws.join("Cargo.toml"))?
+            .get("workspace")
+            .and_then(|w| w.get("dependencies"))
+            .and_then(|d| d.as_table())
+            .cloned(),
+        _ => None,
+    };
+    let mut out = Vec::new();
+    let mut tables: Vec<&toml::Table> = ["dependencies", "build-dependencies"]
+        .iter()
+        .filter_map(|k| manifest.get(*k).and_then(|d| d.as_table()))
+        .collect();
+    // `[target.'cfg(…)'.dependencies]` too.
+    if let Some(targets) = manifest.get("target").and_then(|t| t.as_table()) {
+        for t in targets.values() {
+            for k in ["dependencies", "build-dependencies"] {
+                if let Some(d) = t.get(k).and_then(|d| d.as_table()) {
+                    tables.push(d);
+                }
+            }
+        }
+    }
+    for deps in tables {
+        for (name, spec) in deps {
+            if let Some(path) = spec.get("path").and_then(|p| p.as_str()) {
+                out.push(dir.join(path));
+            } else if spec.get("workspace").and_then(|w| w.as_bool()) == Some(true)
+                && let (Some(ws), Some(path)) = (
+                    workspace,
+                    workspace_deps
+                        .as_ref()
+                        .and_then(|d| d.get(name))
+                        .and_then(|s| s.get("path"))
+                        .and_then(|p| p.as_str()),
+                )
+            {
+                out.push(ws.join(path));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
 }
 
 /// SHA-256 over each file's relative path, length and bytes, in the given order.
@@ -242,5 +345,95 @@ mod tests {
         write(&h.join("src/lib.rs"), "// lib v2");
         let reopened = HandlerSources::open(&h).unwrap();
         assert_ne!(reopened.hash("vote").unwrap(), vote, "the library changed");
+    }
+
+    /// A workspace at `ws` whose handler crate depends by path on `runtime`, which
+    /// depends on `base`; the runtime lives at `runtime_dir` (inside or outside `ws`).
+    fn workspace_with_runtime(ws: &Path, runtime_dir: &Path) -> PathBuf {
+        let h = ws.join("app/handlers");
+        // Inside the workspace the manifests say relative paths, as people write them.
+        let (from_handlers, from_ws) = match runtime_dir.strip_prefix(ws) {
+            Ok(rel) => (
+                Path::new("../..").join(rel).to_string_lossy().into_owned(),
+                rel.join("../base").to_string_lossy().into_owned(),
+            ),
+            Err(_) => (
+                runtime_dir.to_string_lossy().into_owned(),
+                runtime_dir.join("../base").to_string_lossy().into_owned(),
+            ),
+        };
+        write(&ws.join("Cargo.lock"), "# lock");
+        write(
+            &ws.join("Cargo.toml"),
+            &format!(
+                "[workspace]\nmembers = [\"app/handlers\"]\n[workspace.dependencies]\nbase = {{ path = {from_ws:?} }}\n"
+            ),
+        );
+        write(
+            &h.join("Cargo.toml"),
+            &format!(
+                "[package]\nname = \"h\"\n[dependencies]\nserde = \"1\"\nruntime = {{ path = {from_handlers:?} }}\n"
+            ),
+        );
+        write(&h.join("src/bin/send.rs"), "fn main() {}");
+        write(
+            &runtime_dir.join("Cargo.toml"),
+            "[package]\nname = \"runtime\"\n[dependencies]\nbase = { workspace = true }\n",
+        );
+        write(&runtime_dir.join("src/lib.rs"), "// runtime");
+        write(
+            &runtime_dir.join("../base/Cargo.toml"),
+            "[package]\nname = \"base\"\n",
+        );
+        write(&runtime_dir.join("../base/src/lib.rs"), "// base");
+        h
+    }
+
+    #[test]
+    fn hash_covers_path_dependencies_recursively_and_the_lock_file() {
+        for outside in [false, true] {
+            let ws = tempfile::tempdir().unwrap();
+            let elsewhere = tempfile::tempdir().unwrap();
+            let runtime = if outside {
+                elsewhere.path().join("libs/runtime")
+            } else {
+                ws.path().join("libs/runtime")
+            };
+            let h = workspace_with_runtime(ws.path(), &runtime);
+            let hash = || HandlerSources::open(&h).unwrap().hash("send").unwrap();
+            let first = hash();
+            for (file, text) in [
+                (runtime.join("src/lib.rs"), "// runtime v2"),
+                (runtime.join("../base/src/lib.rs"), "// base v2"),
+                (ws.path().join("Cargo.lock"), "# lock v2"),
+            ] {
+                let before = hash();
+                write(&file, text);
+                assert_ne!(
+                    hash(),
+                    before,
+                    "outside={outside}: {} changed",
+                    file.display()
+                );
+            }
+            assert_ne!(hash(), first);
+            // Files outside src/ (tests, benches, target/) are not built into the bundle.
+            let before = hash();
+            write(&runtime.join("tests/t.rs"), "#[test] fn t() {}");
+            write(&runtime.join("target/debug/x"), "junk");
+            assert_eq!(hash(), before, "outside={outside}");
+        }
+    }
+
+    #[test]
+    fn hash_does_not_depend_on_where_the_checkout_lives() {
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        let ha = workspace_with_runtime(a.path(), &a.path().join("libs/runtime"));
+        let hb = workspace_with_runtime(b.path(), &b.path().join("libs/runtime"));
+        assert_eq!(
+            HandlerSources::open(&ha).unwrap().hash("send").unwrap(),
+            HandlerSources::open(&hb).unwrap().hash("send").unwrap()
+        );
     }
 }

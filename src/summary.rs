@@ -1,7 +1,7 @@
 //! The short human summary written beside each template (`summary.txt`),
 //! rendered with handlebars from `templates/summary.txt.hbs`.
 
-use crate::model::TableSource;
+use crate::model::{ConnectionsAccess, Function, Grant, TableAccess, TableSource};
 use crate::pipeline::Synthesized;
 use crate::synth::functions_logical_id;
 use handlebars::Handlebars;
@@ -15,7 +15,6 @@ pub fn render(s: &Synthesized) -> String {
     hb.set_strict_mode(true);
     hb.register_escape_fn(handlebars::no_escape);
     let m = &s.model;
-    let first = m.functions.first();
     let data = json!({
         "stack_name": m.stack_name,
         "stage": m.stage.name,
@@ -25,30 +24,67 @@ pub fn render(s: &Synthesized) -> String {
         "bytes": s.text.len(),
         "resource_count": s.template.resources.len(),
         "authorizer": m.api.authorizer().map(|a| json!({
-            "handler": a.handler,
+            "function": a.function,
             "issuer": a.issuer,
             "token_source": a.identity_source.first(),
         })),
         "routes": m.api.all_routes().map(|(r, a)| json!({
-            "key": r.key, "handler": r.handler, "authorizer": a.is_some(), "two_way": r.two_way,
+            "key": r.key.as_str(), "function": r.function, "authorizer": a.is_some(), "two_way": r.two_way,
         })).collect::<Vec<_>>(),
-        "architecture": first.map(|f| f.architecture.as_str()),
-        "memory": first.map(|f| f.memory),
-        "timeout": first.map(|f| f.timeout),
-        "log_retention_days": first.map(|f| f.log_retention_days),
         "functions": m.functions.iter().map(|f| json!({
-            "logical_id": functions_logical_id(f), "profile": f.profile.name(), "bundle_key": f.bundle_key,
+            "logical_id": functions_logical_id(f),
+            "settings": format!("{}, {} MB, {} s, logs kept {} days{}", f.architecture.as_str(), f.memory, f.timeout, f.log_retention_days, if f.tracing { ", traced" } else { "" }),
+            "grants": grants_text(f),
+            "bundle_key": f.bundle_key,
         })).collect::<Vec<_>>(),
+        "registry": json!({
+            "indexes": m.registry.indexes.iter().map(|i| format!("{} ({})", i.key, i.index)).collect::<Vec<_>>().join(", "),
+            "retain": m.registry.retain,
+        }),
         "tables": m.tables.iter().map(|t| json!({
-            "name": t.table.name(),
+            "name": t.name,
             "source": match &t.source {
-                TableSource::Created => "created by the stack".to_string(),
-                TableSource::Existing(name) => format!("existing table `{name}`"),
+                TableSource::Created(_) => "created by the stack".to_string(),
+                TableSource::Existing { name, .. } => format!("existing table `{name}`"),
             },
-            "retain": t.retain && t.source == TableSource::Created,
+            "retain": matches!(&t.source, TableSource::Created(c) if c.retain),
         })).collect::<Vec<_>>(),
         "findings": s.findings.iter().map(|f| f.to_string()).collect::<Vec<_>>(),
     });
     hb.render_template(TEMPLATE, &data)
         .expect("the summary template renders every synthesized stack")
+}
+
+/// `connections: read, send; tables: profiles readwrite` — the grants in one line.
+fn grants_text(f: &Function) -> String {
+    let parts: Vec<String> = f
+        .grants
+        .iter()
+        .map(|g| match g {
+            Grant::Connections(a) => format!(
+                "connections {}",
+                match a {
+                    ConnectionsAccess::Read => "read",
+                    ConnectionsAccess::Write => "write",
+                    ConnectionsAccess::Send => "send",
+                }
+            ),
+            Grant::Table { table, access } => format!(
+                "{table} {}",
+                match access {
+                    TableAccess::Read => "read",
+                    TableAccess::Write => "write",
+                    TableAccess::Readwrite => "readwrite",
+                }
+            ),
+            Grant::Index { table, index } => format!("{table}/{index} read"),
+            Grant::Parameter(p) => format!("parameter {p}"),
+            Grant::Secret(s) => format!("secret {s}"),
+        })
+        .collect();
+    if parts.is_empty() {
+        "no grants".to_string()
+    } else {
+        parts.join(", ")
+    }
 }

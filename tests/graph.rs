@@ -28,7 +28,7 @@ fn mermaid_shows_routes_functions_tables_and_the_authorizer_on_connect() {
         "authorizer -- invoke --> fn_authorizer",
         "route_connect -- invoke --> fn_connect",
         "route_default -- \"invoke, reply\" --> fn_default",
-        "fn_vote -- \"DeleteItem, Query\" --> table_Connections",
+        "fn_vote -- \"read, send\" --> table_connections_registry",
         "fn_vote -. \"POST @connections\" .-> client",
     ] {
         assert!(text.contains(line), "missing {line:?} in\n{text}");
@@ -56,5 +56,5 @@ fn dot_is_a_digraph_of_the_same_architecture() {
 fn unknown_stack_exits_2() {
     let out = sockstack().args(["graph", "nope"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no stack file nope"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no stack `nope`"));
 }

@@ -222,6 +222,7 @@ fn all_skips() -> Vec<security::Skip> {
     let mut skips = security::FUNCTION.to_vec();
     skips.extend(security::LOG_GROUP);
     skips.push(security::FUNCTION_ENVIRONMENT);
+    skips.push(security::NO_RESERVED_CONCURRENCY);
     skips.push(security::TABLE_NOT_CUSTOMER_KEY);
     skips
 }

@@ -8,12 +8,15 @@ use common::{fake_handlers, snapshot_dir, sockstack};
 use std::fs;
 
 const GOOD: &str = "\
+version: 2
 stack: good
 stage:
   name: dev
+functions:
+  connect: {}
 routes:
   - key: $connect
-    handler: connect
+    function: connect
     public: true
 ";
 
@@ -27,196 +30,406 @@ const CASES: &[(&str, &str, &str, &str)] = &[
         "the stack file is empty",
     ),
     (
+        "format-1",
+        "stack: t\nstage: {name: dev}\nroutes:\n  - {key: $connect, handler: connect, public: true}\n",
+        "1:1",
+        "routes[].handler        -> routes[].function",
+    ),
+    (
+        "format-3",
+        "version: 3\nstack: t\nstage: {name: dev}\nfunctions:\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, public: true}\n",
+        "1:10",
+        "stack-file format 3 is not one this sockstack reads",
+    ),
+    (
         "yaml-syntax",
-        "stack: t\nstage: {name: dev\nroutes: []\n",
-        "3:7",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions: {connect: {}\nroutes: []\n",
+        "5:1",
         "valid YAML",
     ),
     (
         "unknown-top-field",
-        "stak: t\nstage: {name: dev}\nroutes: []\n",
-        "1:1",
-        "unknown field `stak`",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, public: true}\nlambda: {memory: 512}\n",
+        "8:1",
+        "unknown field `lambda`",
     ),
     (
-        "unknown-route-field",
-        "stack: t\nstage: {name: dev}\nroutes:\n  - key: $connect\n    handlr: connect\n",
-        "5:5",
-        "unknown field `handlr`",
+        "format-1-route-handler",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect: {}\nroutes:\n  - key: $connect\n    handler: connect\n",
+        "8:5",
+        "unknown field `handler`",
     ),
     (
         "wrong-type",
-        "stack: t\nstage: {name: dev}\nroutes:\n  - {key: $connect, handler: connect}\nlambda:\n  memory: lots\n",
-        "6:11",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  defaults:\n    memory: lots\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, public: true}\n",
+        "6:13",
         "invalid type: string \"lots\"",
     ),
     (
         "wrong-type-bool",
-        "stack: t\nstage: {name: dev}\nroutes:\n  - key: $default\n    handler: default\n    twoWay: maybe\n",
-        "6:13",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect: {}\nroutes:\n  - key: $connect\n    function: connect\n    public: maybe\n",
+        "9:13",
         "invalid type",
     ),
     (
         "missing-routes",
-        "stack: t\nstage:\n  name: dev\n",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect: {}\n",
         "1:1",
         "missing field `routes`",
     ),
     (
+        "missing-functions",
+        "version: 2\nstack: t\nstage: {name: dev}\nroutes:\n  - {key: $connect, function: connect, public: true}\n",
+        "1:1",
+        "missing field `functions`",
+    ),
+    (
         "duplicate-yaml-key",
-        "stack: t\nstack: u\nstage: {name: dev}\nroutes: []\n",
-        "2:1",
+        "version: 2\nstack: t\nstack: u\nstage: {name: dev}\nfunctions:\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, public: true}\n",
+        "3:1",
         "duplicate field `stack`",
     ),
     (
-        "duplicate-route",
-        "stack: t\nstage: {name: dev}\nroutes:\n  - key: vote\n    handler: vote\n  - key: vote\n    handler: vote\n",
-        "6:10",
-        "route `vote` is defined twice",
+        "duplicate-function",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect: {}\n  connect: {memory: 512}\nroutes:\n  - {key: $connect, function: connect, public: true}\n",
+        "6:3",
+        "duplicate function `connect`",
     ),
     (
-        "authorizer-on-vote",
-        "stack: t\nstage: {name: dev}\nroutes:\n  - key: vote\n    handler: vote\n    authorizer: true\n",
-        "6:5",
+        "duplicate-route",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, public: true}\n  - {key: $connect, function: connect, public: true}\n",
+        "8:11",
+        "route `$connect` is defined twice",
+    ),
+    (
+        "authorizer-on-custom-route",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect: {}\n  vote: {}\nroutes:\n  - {key: $connect, function: connect, public: true}\n  - {key: vote, function: vote, authorizer: true}\n",
+        "9:33",
         "route `vote` cannot use the authorizer",
     ),
     (
         "http-api-identity-source",
-        "stack: t\nstage: {name: dev}\nroutes:\n  - key: $connect\n    handler: connect\n    authorizer: true\nauthorizer:\n  jwksUrl: https://auth.example.com/jwks.json\n  issuer: https://auth.example.com/\n  audience: [web]\n  identitySource:\n    - $request.header.Authorization\n",
-        "12:7",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  authorizer: {}\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, authorizer: true}\nauthorizer:\n  jwt: {jwksUrl: https://a.example.com/jwks, issuer: https://a.example.com/, audience: [web]}\n  context: {userId: sub, teamId: team}\n  identitySource:\n    - $request.header.Authorization\n",
+        "13:7",
         "HTTP API form",
     ),
     (
         "bad-stage-name",
-        "stack: t\nstage:\n  name: dev stage\nroutes:\n  - {key: $connect, handler: connect}\n",
-        "3:9",
+        "version: 2\nstack: t\nstage:\n  name: dev stage\nfunctions:\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, public: true}\n",
+        "4:9",
         "not a valid stage name",
     ),
     (
         "bad-stack-name",
-        "stack: 1team\nstage: {name: dev}\nroutes:\n  - {key: $connect, handler: connect}\n",
-        "1:8",
+        "version: 2\nstack: 1team\nstage: {name: dev}\nfunctions:\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, public: true}\n",
+        "2:8",
         "not a valid CloudFormation stack name",
     ),
     (
-        "memory-too-small",
-        "stack: t\nstage: {name: dev}\nroutes:\n  - {key: $connect, handler: connect}\nlambda:\n  memory: 64\n",
-        "6:11",
-        "memory 64 MB is out of range",
+        "bad-region",
+        "version: 2\nstack: t\nstage: {name: dev}\nregion: europe\nfunctions:\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, public: true}\n",
+        "4:9",
+        "is not an AWS region",
     ),
     (
-        "timeout-too-long",
-        "stack: t\nstage: {name: dev}\nroutes:\n  - {key: $connect, handler: connect}\nlambda:\n  timeout: 60\n",
-        "6:12",
-        "timeout 60 s is out of range",
+        "memory-too-small",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  defaults: {memory: 64}\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, public: true}\n",
+        "5:22",
+        "memory 64 is out of range",
+    ),
+    (
+        "function-memory-too-big",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect:\n    memory: 20000\nroutes:\n  - {key: $connect, function: connect, public: true}\n",
+        "6:13",
+        "memory 20000 is out of range",
+    ),
+    (
+        "route-timeout-over-29",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect:\n    timeout: 60\nroutes:\n  - {key: $connect, function: connect, public: true}\n",
+        "6:14",
+        "timeout 60 s is out of range for function `connect`",
+    ),
+    (
+        "authorizer-timeout-over-900",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  authorizer:\n    timeout: 1000\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, authorizer: true}\nauthorizer:\n  jwt: {jwksUrl: https://a.example.com/jwks, issuer: https://a.example.com/, audience: [web]}\n  context: {userId: sub, teamId: team}\n",
+        "6:14",
+        "timeout 1000 s is out of range for function `authorizer`",
     ),
     (
         "log-retention",
-        "stack: t\nstage: {name: dev}\nroutes:\n  - {key: $connect, handler: connect}\nlambda:\n  logRetentionDays: 10\n",
-        "6:21",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  defaults:\n    logRetentionDays: 10\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, public: true}\n",
+        "6:23",
         "not a CloudWatch retention period",
     ),
     (
-        "unknown-handler",
-        "stack: t\nstage: {name: dev}\nroutes:\n  - key: $connect\n    handler: connect\n  - key: chat\n    handler: chatt\n",
-        "7:14",
-        "no handler `chatt`",
+        "unknown-function",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, public: true}\n  - key: chat\n    function: chatt\n",
+        "9:15",
+        "no function `chatt` under `functions:`",
+    ),
+    (
+        "missing-binary",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect: {}\n  chat:\n    binary: chatt\nroutes:\n  - {key: $connect, function: connect, public: true}\n  - {key: chat, function: chat}\n",
+        "7:13",
+        "no handler binary `chatt`",
+    ),
+    (
+        "missing-default-binary",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect: {}\n  lobby: {}\nroutes:\n  - {key: $connect, function: connect, public: true}\n  - {key: lobby, function: lobby}\n",
+        "6:10",
+        "no handler binary `lobby`",
+    ),
+    (
+        "unused-function",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect: {}\n  vote: {}\nroutes:\n  - {key: $connect, function: connect, public: true}\n",
+        "6:3",
+        "function `vote` serves no route and is not the authorizer",
     ),
     (
         "reserved-route-key",
-        "stack: t\nstage: {name: dev}\nroutes:\n  - key: $vote\n    handler: vote\n",
-        "4:10",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, public: true}\n  - key: $vote\n    function: connect\n",
+        "8:10",
         "only `$connect`, `$disconnect` and `$default` may start with `$`",
     ),
     (
         "route-key-with-space",
-        "stack: t\nstage: {name: dev}\nroutes:\n  - key: cast vote\n    handler: vote\n",
-        "4:10",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, public: true}\n  - key: cast vote\n    function: connect\n",
+        "8:10",
         "contains white space",
     ),
     (
-        "tool-as-handler",
-        "stack: t\nstage: {name: dev}\nroutes:\n  - key: push\n    handler: notify\n",
-        "5:14",
-        "`notify` is a command-line tool of the handlers member, not a Lambda handler",
-    ),
-    (
         "no-routes",
-        "stack: t\nstage: {name: dev}\nroutes: []\n",
-        "3:9",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect: {}\nroutes: []\n",
+        "6:9",
         "the stack has no routes",
     ),
     (
+        "no-connect-not-public",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  default: {}\nroutes:\n  - {key: $default, function: default}\n",
+        "7:3",
+        "the stack has no `$connect` route",
+    ),
+    (
+        "connect-without-auth",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect: {}\nroutes:\n  - {key: $connect, function: connect}\n",
+        "7:11",
+        "`$connect` has no authorizer",
+    ),
+    (
         "two-way-disconnect",
-        "stack: t\nstage: {name: dev}\nroutes:\n  - key: $disconnect\n    handler: disconnect\n    twoWay: true\n",
-        "6:5",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect: {}\n  disconnect: {}\nroutes:\n  - {key: $connect, function: connect, public: true}\n  - key: $disconnect\n    function: disconnect\n    twoWay: true\n",
+        "11:5",
         "`$disconnect` cannot answer",
     ),
     (
         "authorizer-unused",
-        "stack: t\nstage: {name: dev}\nroutes:\n  - {key: $connect, handler: connect}\nauthorizer:\n  jwksUrl: https://a.example.com/jwks\n  issuer: https://a.example.com/\n  audience: [web]\n",
-        "5:1",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  authorizer: {}\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, public: true}\nauthorizer:\n  jwt: {jwksUrl: https://a.example.com/jwks, issuer: https://a.example.com/, audience: [web]}\n  context: {userId: sub, teamId: team}\n",
+        "9:1",
         "no route uses it",
     ),
     (
+        "authorizer-function-missing",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, authorizer: true}\nauthorizer:\n  jwt: {jwksUrl: https://a.example.com/jwks, issuer: https://a.example.com/, audience: [web]}\n  context: {userId: sub, teamId: team}\n",
+        "9:3",
+        "the authorizer's function `authorizer` is not under `functions:`",
+    ),
+    (
+        "authorizer-serves-route",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  authorizer: {}\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, authorizer: true}\n  - {key: $default, function: authorizer}\nauthorizer:\n  jwt: {jwksUrl: https://a.example.com/jwks, issuer: https://a.example.com/, audience: [web]}\n  context: {userId: sub, teamId: team}\n",
+        "9:31",
+        "is the authorizer and cannot serve a route",
+    ),
+    (
         "jwks-not-https",
-        "stack: t\nstage: {name: dev}\nroutes:\n  - {key: $connect, handler: connect, authorizer: true}\nauthorizer:\n  jwksUrl: http://a.example.com/jwks\n  issuer: https://a.example.com/\n  audience: [web]\n",
-        "6:12",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  authorizer: {}\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, authorizer: true}\nauthorizer:\n  jwt:\n    jwksUrl: http://a.example.com/jwks\n    issuer: https://a.example.com/\n    audience: [web]\n",
+        "11:14",
         "is not an https URL",
     ),
     (
-        "jwks-and-cognito",
-        "stack: t\nstage: {name: dev}\nroutes:\n  - {key: $connect, handler: connect, authorizer: true}\nauthorizer:\n  jwksUrl: https://a.example.com/jwks\n  issuer: https://a.example.com/\n  cognito:\n    userPoolId: eu-west-1_abc\n  audience: [web]\n",
-        "8:3",
-        "both `jwksUrl` and `cognito` are set",
+        "jwt-and-cognito",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  authorizer: {}\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, authorizer: true}\nauthorizer:\n  jwt: {jwksUrl: https://a.example.com/jwks, issuer: https://a.example.com/, audience: [web]}\n  cognito: {userPoolId: eu-west-1_abc, clientId: [web]}\n",
+        "11:3",
+        "both `jwt` and `cognito` are set",
+    ),
+    (
+        "no-key-source",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  authorizer: {}\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, authorizer: true}\nauthorizer:\n  context: {userId: sub}\n",
+        "9:1",
+        "the authorizer has no key source",
     ),
     (
         "bad-cognito-pool",
-        "stack: t\nstage: {name: dev}\nroutes:\n  - {key: $connect, handler: connect, authorizer: true}\nauthorizer:\n  cognito:\n    userPoolId: mypool\n  audience: [web]\n",
-        "7:17",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  authorizer: {}\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, authorizer: true}\nauthorizer:\n  cognito:\n    userPoolId: mypool\n    clientId: [web]\n",
+        "11:17",
         "not a Cognito user pool id",
     ),
     (
-        "empty-audience",
-        "stack: t\nstage: {name: dev}\nroutes:\n  - {key: $connect, handler: connect, authorizer: true}\nauthorizer:\n  cognito: {userPoolId: eu-west-1_abc}\n  audience: []\n",
-        "7:13",
+        "empty-client-id",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  authorizer: {}\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, authorizer: true}\nauthorizer:\n  cognito: {userPoolId: eu-west-1_abc, clientId: []}\n",
+        "10:50",
         "no audience",
     ),
     (
+        "reserved-context-key",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  authorizer: {}\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, authorizer: true}\nauthorizer:\n  jwt: {jwksUrl: https://a.example.com/jwks, issuer: https://a.example.com/, audience: [web]}\n  context:\n    expiresAt: exp\n",
+        "12:5",
+        "is an attribute of the connection registry itself",
+    ),
+    (
+        "index-by-unknown-key",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  authorizer: {}\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, authorizer: true}\nauthorizer:\n  jwt: {jwksUrl: https://a.example.com/jwks, issuer: https://a.example.com/, audience: [web]}\n  context: {userId: sub, teamId: team}\nconnections:\n  indexBy:\n    - roomId\n",
+        "14:7",
+        "`roomId` is not a key of `authorizer.context`",
+    ),
+    (
+        "index-by-twice",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  authorizer: {}\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, authorizer: true}\nauthorizer:\n  jwt: {jwksUrl: https://a.example.com/jwks, issuer: https://a.example.com/, audience: [web]}\n  context: {userId: sub, teamId: team}\nconnections:\n  indexBy:\n    - teamId\n    - {key: teamId, index: ByTeam}\n",
+        "15:8",
+        "context key `teamId` is indexed twice",
+    ),
+    (
         "bad-existing-table",
-        "stack: t\nstage: {name: dev}\nroutes:\n  - {key: $connect, handler: connect}\ntables:\n  profiles:\n    existing: a b\n",
-        "7:15",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, public: true}\ntables:\n  profiles:\n    key: {userId: S}\n    existing: a b\n",
+        "11:15",
         "not a DynamoDB table name",
     ),
     (
+        "key-three-attributes",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, public: true}\ntables:\n  scores:\n    key: {game: S, player: S, at: N}\n",
+        "10:11",
+        "a key has 1 or 2 attributes, this one has 3",
+    ),
+    (
+        "key-bad-type",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, public: true}\ntables:\n  scores:\n    key: {game: X}\n",
+        "10:17",
+        "unknown variant `X`",
+    ),
+    (
+        "key-missing",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, public: true}\ntables:\n  scores:\n    ttl: expiresAt\n",
+        "10:5",
+        "missing field `key`",
+    ),
+    (
+        "index-projection",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, public: true}\ntables:\n  scores:\n    key: {game: S}\n    indexes:\n      byPlayer: {key: {player: S}, projection: some}\n",
+        "12:48",
+        "unknown variant `some`",
+    ),
+    (
+        "index-type-conflict",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, public: true}\ntables:\n  scores:\n    key: {game: S}\n    indexes:\n      byGame:\n        key: {game: N}\n",
+        "13:21",
+        "attribute `game` is N here but S elsewhere",
+    ),
+    (
+        "table-named-connections",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, public: true}\ntables:\n  connections:\n    key: {id: S}\n",
+        "9:3",
+        "would take the registry's logical id `ConnectionsTable`",
+    ),
+    (
+        "kms-key-on-created-table",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, public: true}\ntables:\n  scores:\n    key: {game: S}\n    kmsKeyArn: arn:aws:kms:eu-west-1:123456789012:key/abc\n",
+        "11:5",
+        "`kmsKeyArn` is only for an `existing` table",
+    ),
+    (
+        "ttl-on-existing-table",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, public: true}\ntables:\n  scores:\n    key: {game: S}\n    existing: scores-prod\n    ttl: expiresAt\n",
+        "12:5",
+        "`ttl` has no effect on an existing table",
+    ),
+    (
+        "unknown-connections-access",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect:\n    grants:\n      connections: everything\nroutes:\n  - {key: $connect, function: connect, public: true}\n",
+        "7:20",
+        "unknown variant `everything`",
+    ),
+    (
+        "connections-listed-twice",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect:\n    grants:\n      connections: [read, read]\nroutes:\n  - {key: $connect, function: connect, public: true}\n",
+        "7:27",
+        "this access is listed twice",
+    ),
+    (
+        "grant-unknown-table",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect:\n    grants:\n      tables: {scorez: read}\nroutes:\n  - {key: $connect, function: connect, public: true}\ntables:\n  scores: {key: {game: S}}\n",
+        "7:16",
+        "no table `scorez` in this stack file",
+    ),
+    (
+        "grant-unknown-index",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect:\n    grants:\n      tables: {scores/byPlayer: read}\nroutes:\n  - {key: $connect, function: connect, public: true}\ntables:\n  scores: {key: {game: S}}\n",
+        "7:16",
+        "table `scores` has no index `byPlayer`",
+    ),
+    (
+        "grant-index-write",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect:\n    grants:\n      tables: {scores/byPlayer: write}\nroutes:\n  - {key: $connect, function: connect, public: true}\ntables:\n  scores:\n    key: {game: S}\n    indexes: {byPlayer: {key: {player: S}}}\n",
+        "7:33",
+        "an index can only be read",
+    ),
+    (
+        "grant-unknown-table-access",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect:\n    grants:\n      tables: {scores: everything}\nroutes:\n  - {key: $connect, function: connect, public: true}\ntables:\n  scores: {key: {game: S}}\n",
+        "7:24",
+        "unknown variant `everything`",
+    ),
+    (
+        "env-name-collision",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect:\n    grants:\n      parameters: [/a/b, a-b]\nroutes:\n  - {key: $connect, function: connect, public: true}\n",
+        "7:26",
+        "this sets environment variable `PARAM_A_B`",
+    ),
+    (
+        "env-reserved-name",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect:\n    environment:\n      AWS_REGION: eu-west-1\nroutes:\n  - {key: $connect, function: connect, public: true}\n",
+        "7:7",
+        "`AWS_REGION` cannot be set on a Lambda function",
+    ),
+    (
+        "env-ref-unknown-table",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect:\n    environment:\n      ARCHIVE: {table: archive}\nroutes:\n  - {key: $connect, function: connect, public: true}\n",
+        "7:24",
+        "no table `archive` in this stack file",
+    ),
+    (
+        "env-ref-two-things",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect:\n    environment:\n      ARCHIVE: {table: archive, callbackUrl: true}\nroutes:\n  - {key: $connect, function: connect, public: true}\n",
+        "7:17",
+        "a reference names exactly one thing, this one names 2",
+    ),
+    (
+        "env-ref-unknown-field",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect:\n    environment:\n      ARCHIVE: {bucket: b}\nroutes:\n  - {key: $connect, function: connect, public: true}\n",
+        "7:17",
+        "unknown field `bucket`",
+    ),
+    (
+        "bad-secret-name",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect:\n    grants:\n      secrets: [\"has space\"]\nroutes:\n  - {key: $connect, function: connect, public: true}\n",
+        "7:17",
+        "is not a Secrets Manager secret name",
+    ),
+    (
         "burst-zero",
-        "stack: t\nstage:\n  name: dev\n  throttling: {burstLimit: 0}\nroutes:\n  - {key: $connect, handler: connect}\n",
-        "4:28",
+        "version: 2\nstack: t\nstage:\n  name: dev\n  throttling: {burstLimit: 0}\nfunctions:\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, public: true}\n",
+        "5:28",
         "burst limit 0 is out of range",
     ),
     (
         "routes-not-a-list",
-        "stack: t\nstage: {name: dev}\nroutes:\n  vote: vote\n",
-        "4:3",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect: {}\nroutes:\n  vote: vote\n",
+        "7:3",
         "invalid type: map",
-    ),
-    (
-        "builtin-access-override",
-        "stack: t\nstage: {name: dev}\nroutes:\n  - key: vote\n    handler: vote\n    access: reply\n",
-        "6:13",
-        "handler `vote` is built in with access `broadcast`",
-    ),
-    (
-        "unknown-access",
-        "stack: t\nstage: {name: dev}\nroutes:\n  - key: chat\n    handler: vote\n    access: everything\n",
-        "6:13",
-        "unknown variant `everything`",
     ),
 ];
 
 #[test]
 fn every_malformed_stack_file_is_located_and_changes_nothing() {
-    assert!(CASES.len() >= 20);
+    assert!(CASES.len() >= 60);
     let dir = tempfile::tempdir().unwrap();
     let handlers = fake_handlers(
         dir.path(),
@@ -226,7 +439,7 @@ fn every_malformed_stack_file_is_located_and_changes_nothing() {
             "disconnect",
             "default",
             "vote",
-            "notify",
+            "chat",
         ],
     );
     let stacks = dir.path().join("stacks");
@@ -279,7 +492,7 @@ fn all_problems_of_a_file_are_reported_in_file_order() {
     let file = dir.path().join("many.yaml");
     fs::write(
         &file,
-        "stack: t\nstage: {name: dev}\nroutes:\n  - {key: vote, handler: vote, authorizer: true}\nlambda:\n  memory: 1\n  timeout: 0\n",
+        "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  defaults:\n    memory: 1\n    timeout: 0\n  vote: {}\nroutes:\n  - {key: vote, function: vote, authorizer: true}\n",
     )
     .unwrap();
     let output = sockstack(dir.path())
@@ -289,7 +502,7 @@ fn all_problems_of_a_file_are_reported_in_file_order() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let positions: Vec<usize> = ["many.yaml:4:", "many.yaml:6:", "many.yaml:7:"]
+    let positions: Vec<usize> = ["many.yaml:6:", "many.yaml:7:", "many.yaml:10:"]
         .iter()
         .map(|p| {
             stderr

@@ -58,7 +58,8 @@ fn summary_tells_what_was_built() {
         "$connect -> connect  [authorizer]",
         "$default -> default  [two-way]",
         "vote -> vote",
-        "VoteFunction  access broadcast",
+        "VoteFunction  arm64, 256 MB, 10 s, logs kept 7 days",
+        "grants: profiles write, connections read, connections send",
         "sockstack deploy dev --bucket",
     ] {
         assert!(summary.contains(needle), "`{needle}` missing:\n{summary}");
@@ -73,7 +74,7 @@ fn summary_tells_what_was_built() {
 fn a_new_route_is_one_file_and_one_entry() {
     let dir = tempfile::tempdir().unwrap();
     let h = fake_handlers(dir.path(), &["connect", "disconnect", "default"]);
-    let stack = "stack: chat-dev\nstage: {name: dev}\nroutes:\n  - {key: $connect, handler: connect, public: true}\n  - {key: chat, handler: chat, access: broadcast}\n";
+    let stack = "version: 2\nstack: chat-dev\nstage: {name: dev}\nfunctions:\n  connect: {}\n  chat: {grants: {connections: send}}\nroutes:\n  - {key: $connect, function: connect, public: true}\n  - {key: chat, function: chat}\n";
     fs::write(dir.path().join("chat.yaml"), stack).unwrap();
 
     // Without the binary: a clear error naming the handler and the fix.
@@ -81,7 +82,7 @@ fn a_new_route_is_one_file_and_one_entry() {
         .args(["synth", "chat.yaml"])
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("no handler `chat`"))
+        .stderr(predicates::str::contains("no handler binary `chat`"))
         .stderr(predicates::str::contains("add src/bin/chat.rs"));
 
     // One new file in the handlers member, and it synthesizes.

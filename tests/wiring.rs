@@ -5,13 +5,10 @@ mod common;
 
 use common::{handlers, root};
 use serde_json::{Value, json};
-use sockstack::config;
 use sockstack::emit::Format;
-use sockstack::model::Model;
+use sockstack::model::{ConnectAuth, Model, RouteKey};
 use sockstack::pipeline::{self, Synthesized};
 use sockstack::sources::HandlerSources;
-use sockstack_contract::access::MANAGE_CONNECTIONS;
-use sockstack_contract::{AccessProfile, Table};
 use std::collections::BTreeSet;
 
 fn stack(name: &str) -> Synthesized {
@@ -26,7 +23,7 @@ fn stack(name: &str) -> Synthesized {
 
 fn model(name: &str) -> Model {
     let sources = HandlerSources::open(&handlers()).unwrap();
-    config::load(&root().join(format!("stacks/{name}.yaml")), &sources).unwrap()
+    sockstack::model::load(&root().join(format!("stacks/{name}.yaml")), &sources).unwrap()
 }
 
 fn resources(t: &Value, type_name: &str) -> Vec<(String, Value)> {
@@ -176,49 +173,107 @@ fn granted_actions(role: &Value) -> BTreeSet<String> {
     actions
 }
 
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
 #[test]
-fn each_role_grants_exactly_the_contract_actions_of_its_handler() {
+fn each_example_role_grants_exactly_what_its_stack_file_grants() {
+    // connect/disconnect: `connections: write` + `profiles: write`; vote: `connections:
+    // [read, send]` + `profiles: write`; default and the authorizer: nothing.
+    let profiles_write = [
+        "dynamodb:BatchWriteItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+    ];
+    let registry_write = ["CONNECTIONS_TABLE", "CONNECTIONS_INDEXES", "TABLE_PROFILES"];
     for name in ["dev", "prod"] {
         let s = stack(name);
         let t = s.template.to_value();
-        for f in &s.model.functions {
-            let role = &t["Resources"][format!("{}Role", f.name())];
-            let access = f.profile.access();
-            let mut expected: BTreeSet<String> = access
-                .table_actions()
-                .into_iter()
-                .map(str::to_string)
-                .collect();
-            if access.manage_connections {
-                expected.insert(MANAGE_CONNECTIONS.to_string());
-            }
-            assert_eq!(granted_actions(role), expected, "{name} {}", f.handler);
+        let kms: &[&str] = if name == "prod" {
+            &[
+                "kms:Decrypt",
+                "kms:Encrypt",
+                "kms:GenerateDataKey",
+                "kms:ReEncryptFrom",
+                "kms:ReEncryptTo",
+            ]
+        } else {
+            &[]
+        };
+        let expected: [(&str, BTreeSet<String>, BTreeSet<String>); 5] = [
+            (
+                "Authorizer",
+                set(&[]),
+                set(&[
+                    "JWKS_URL",
+                    "JWT_ISSUER",
+                    "JWT_AUDIENCE",
+                    "TOKEN_SOURCE",
+                    "AUTH_CONTEXT",
+                    "AUTH_REQUIRED_CLAIMS",
+                ]),
+            ),
+            (
+                "Connect",
+                set(&[&profiles_write[..], kms].concat()),
+                set(&registry_write),
+            ),
+            (
+                "Disconnect",
+                set(&[&profiles_write[..], kms].concat()),
+                set(&registry_write),
+            ),
+            ("Default", set(&[]), set(&["ROUTE_KEYS"])),
+            (
+                "Vote",
+                set(&[
+                    &profiles_write[..],
+                    &[
+                        "dynamodb:GetItem",
+                        "dynamodb:Query",
+                        "execute-api:ManageConnections",
+                    ],
+                    kms,
+                ]
+                .concat()),
+                set(&[
+                    "CONNECTIONS_TABLE",
+                    "CONNECTIONS_INDEXES",
+                    "TABLE_PROFILES",
+                    "CALLBACK_URL",
+                    "NOTIFY_CONCURRENCY",
+                ]),
+            ),
+        ];
+        assert_eq!(s.model.functions.len(), expected.len());
+        for (stem, actions, env) in expected {
+            let role = &t["Resources"][format!("{stem}Role")];
+            assert_eq!(granted_actions(role), actions, "{name} {stem}");
             let trust = &role["Properties"]["AssumeRolePolicyDocument"]["Statement"];
             assert_eq!(
                 trust,
                 &json!([{"Effect": "Allow", "Principal": {"Service": ["lambda.amazonaws.com"]}, "Action": ["sts:AssumeRole"]}])
             );
-
             // Logs only on its own group.
             let logs = &role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"][0];
             assert_eq!(
                 logs["Resource"],
-                json!([{"Fn::GetAtt": [format!("{}LogGroup", f.name()), "Arn"]}])
+                json!([{"Fn::GetAtt": [format!("{stem}LogGroup"), "Arn"]}])
             );
-
-            // Environment: exactly the contract's variables.
-            let variables = t["Resources"][format!("{}Function", f.name())]["Properties"]["Environment"]["Variables"]
+            let variables = t["Resources"][format!("{stem}Function")]["Properties"]["Environment"]
+                ["Variables"]
                 .as_object()
                 .map(|v| v.keys().cloned().collect::<BTreeSet<_>>())
                 .unwrap_or_default();
-            let wanted: BTreeSet<String> = access.env.iter().map(|v| v.to_string()).collect();
-            assert_eq!(variables, wanted, "{name} {}", f.handler);
+            assert_eq!(variables, env, "{name} {stem}");
         }
     }
 }
 
 #[test]
-fn vote_is_scoped_to_the_team_index_and_its_own_stage() {
+fn vote_is_scoped_to_the_registry_indexes_and_its_own_stage() {
     let t = stack("dev").template.to_value();
     let statements =
         &t["Resources"]["VoteRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"];
@@ -232,11 +287,14 @@ fn vote_is_scoped_to_the_team_index_and_its_own_stage() {
             .clone()
     };
     assert_eq!(
-        by_sid("ConnectionsByTeamIndex")["Resource"],
-        json!([{"Fn::Sub": "${ConnectionsTable.Arn}/index/ByTeam"}])
+        by_sid("ConnectionsIndexes")["Resource"],
+        json!([
+            {"Fn::Sub": "${ConnectionsTable.Arn}/index/ByTeam"},
+            {"Fn::Sub": "${ConnectionsTable.Arn}/index/ByUser"}
+        ])
     );
     assert_eq!(
-        by_sid("ConnectionsByTeamIndex")["Action"],
+        by_sid("ConnectionsIndexes")["Action"],
         json!(["dynamodb:Query"])
     );
     assert_eq!(
@@ -255,7 +313,7 @@ fn existing_tables_are_referenced_by_name() {
     assert!(t["Resources"].get("ProfilesTable").is_none());
     assert!(t["Resources"].get("ConnectionsTable").is_some());
     let connect = &t["Resources"]["ConnectFunction"]["Properties"]["Environment"]["Variables"];
-    assert_eq!(connect["PROFILES_TABLE"], "team-health-profiles");
+    assert_eq!(connect["TABLE_PROFILES"], "team-health-profiles");
     assert_eq!(
         connect["CONNECTIONS_TABLE"],
         json!({"Ref": "ConnectionsTable"})
@@ -336,7 +394,7 @@ fn functions_run_bootstrap_on_al2023_from_the_artifact_bucket() {
             .model
             .functions
             .iter()
-            .find(|f| format!("{}Function", f.name()) == id)
+            .find(|f| format!("{}Function", f.stem()) == id)
             .unwrap();
         assert_eq!(
             p["Code"]["S3Key"],
@@ -388,9 +446,9 @@ fn deployment_follows_routes_not_memory() {
         .api
         .routes
         .iter_mut()
-        .find(|r| r.key == "vote")
+        .find(|r| r.key.as_str() == "vote")
         .unwrap()
-        .key = "cast-vote".into();
+        .key = RouteKey::parse("cast-vote").unwrap();
     assert_ne!(
         deployment_id(&sockstack::synth::synth(&renamed).to_value()),
         base_id
@@ -408,15 +466,10 @@ fn deployment_follows_routes_not_memory() {
     );
 
     let mut other_token = base.clone();
-    other_token
-        .api
-        .connect
-        .as_mut()
-        .unwrap()
-        .authorizer
-        .as_mut()
-        .unwrap()
-        .identity_source = vec!["route.request.header.Authorization".into()];
+    let ConnectAuth::Jwt(a) = &mut other_token.api.connect.as_mut().unwrap().auth else {
+        panic!("dev's $connect has the authorizer")
+    };
+    a.identity_source = vec!["route.request.header.Authorization".into()];
     assert_ne!(
         deployment_id(&sockstack::synth::synth(&other_token).to_value()),
         base_id
@@ -446,13 +499,21 @@ fn outputs_name_the_api_and_stage() {
 }
 
 #[test]
-fn account_role_only_when_asked() {
+fn account_role_only_when_asked_and_retained_with_the_account() {
     let dev = stack("dev").template.to_value();
     assert!(dev["Resources"].get("ApiGatewayAccount").is_none());
     let prod = stack("prod").template.to_value();
+    // The account setting outlives the stack, and so must the role it points at.
+    for id in ["ApiGatewayAccount", "ApiGatewayAccountRole"] {
+        assert_eq!(prod["Resources"][id]["DeletionPolicy"], "Retain", "{id}");
+        assert_eq!(
+            prod["Resources"][id]["UpdateReplacePolicy"], "Retain",
+            "{id}"
+        );
+    }
     assert_eq!(
-        prod["Resources"]["ApiGatewayAccount"]["DeletionPolicy"],
-        "Retain"
+        prod["Resources"]["ApiGatewayAccount"]["Properties"]["CloudWatchRoleArn"],
+        json!({"Fn::GetAtt": ["ApiGatewayAccountRole", "Arn"]})
     );
     assert_eq!(
         prod["Resources"]["Stage"]["DependsOn"],
@@ -463,21 +524,4 @@ fn account_role_only_when_asked() {
             [0]["Principal"],
         json!({"Service": ["apigateway.amazonaws.com"]})
     );
-}
-
-#[test]
-fn every_contract_variable_has_a_template_value() {
-    let m = model("dev");
-    for profile in AccessProfile::ALL {
-        for var in profile.access().env {
-            let f = m
-                .functions
-                .iter()
-                .find(|f| f.profile == profile)
-                .or(m.functions.first())
-                .unwrap();
-            assert!(sockstack::synth::env_value(&m, f, var).is_some(), "{var}");
-        }
-    }
-    assert_eq!(Table::ALL.len(), m.tables.len());
 }

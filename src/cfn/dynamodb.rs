@@ -17,6 +17,9 @@ pub struct Table {
     pub sse_specification: SseSpecification,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time_to_live_specification: Option<TimeToLive>,
+    /// Refuse `DeleteTable` while set.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub deletion_protection_enabled: bool,
 }
 
 /// An attribute used in a key.
@@ -52,6 +55,9 @@ pub struct GlobalSecondaryIndex {
 pub struct Projection {
     /// `ALL`, `KEYS_ONLY` or `INCLUDE`.
     pub projection_type: &'static str,
+    /// With `INCLUDE`: the attributes copied besides the keys.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub non_key_attributes: Vec<String>,
 }
 
 /// Point-in-time recovery.

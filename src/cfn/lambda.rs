@@ -20,6 +20,18 @@ pub struct Function {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub environment: Option<Environment>,
     pub logging_config: LoggingConfig,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reserved_concurrent_executions: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tracing_config: Option<TracingConfig>,
+}
+
+/// `TracingConfig` of a function.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TracingConfig {
+    /// `Active`: sample and trace requests with X-Ray.
+    pub mode: &'static str,
 }
 
 /// `Code` of a function, from S3.

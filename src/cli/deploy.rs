@@ -91,9 +91,9 @@ impl Target {
             return Err(BAD_INPUT);
         }
         let args = StackArgs {
-            stacks: vec![file],
-            stacks_dir: self.stacks_dir.clone(),
-            handlers: self.handlers.clone(),
+            stacks: vec![file.to_string_lossy().into_owned()],
+            stacks_dir: Some(self.stacks_dir.clone()),
+            handlers: Some(self.handlers.clone()),
         };
         let mut all = synthesize_all(&args, Format::Yaml, paint)?;
         Ok(all.remove(0))

@@ -1,10 +1,10 @@
 //! `sockstack graph`: draw one stack's architecture (Mermaid or Graphviz DOT).
 
 use super::color::Paint;
-use super::{BAD_INPUT, OK};
+use super::{BAD_INPUT, OK, StackArgs};
 use crate::graph::{self, GraphFormat};
 use crate::sources::HandlerSources;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 pub const LONG_ABOUT: &str = "\
 Draw the architecture of one stack from its stack file: WebSocket clients -> API and stage ->
@@ -23,7 +23,7 @@ Examples:
 /// Arguments of `graph`.
 #[derive(Debug, clap::Args)]
 pub struct GraphArgs {
-    /// A stack file, or a stack name looked up as <stacks-dir>/<name>.yaml.
+    /// The stack: a name (`dev` for <stacks-dir>/dev.yaml) or a path to a stack file.
     #[arg(value_name = "STACK")]
     pub stack: String,
 
@@ -31,46 +31,36 @@ pub struct GraphArgs {
     #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
     pub format: GraphFormat,
 
-    /// Where stack names are looked up.
-    #[arg(long, value_name = "DIR", default_value = "stacks")]
-    pub stacks_dir: PathBuf,
+    /// Where stack files are [default: the project's].
+    #[arg(long, value_name = "DIR")]
+    pub stacks_dir: Option<PathBuf>,
 
-    /// The handlers member.
-    #[arg(long, value_name = "DIR", default_value = "handlers")]
-    pub handlers: PathBuf,
-}
-
-/// The stack file a STACK argument names.
-fn stack_file(stack: &str, dir: &Path) -> Option<PathBuf> {
-    let given = PathBuf::from(stack);
-    if given.is_file() {
-        return Some(given);
-    }
-    ["yaml", "yml"]
-        .iter()
-        .map(|ext| dir.join(format!("{stack}.{ext}")))
-        .find(|p| p.is_file())
+    /// The handler crate [default: the project's].
+    #[arg(long, value_name = "DIR")]
+    pub handlers: Option<PathBuf>,
 }
 
 pub fn run(args: &GraphArgs, paint: &Paint) -> u8 {
-    let Some(file) = stack_file(&args.stack, &args.stacks_dir) else {
-        eprintln!(
-            "{} no stack file {} (nor {}/{}.yaml)",
-            paint.error("error:"),
-            args.stack,
-            args.stacks_dir.display(),
-            args.stack
-        );
-        return BAD_INPUT;
+    let stack_args = StackArgs {
+        stacks: vec![args.stack.clone()],
+        stacks_dir: args.stacks_dir.clone(),
+        handlers: args.handlers.clone(),
     };
-    let handlers = match HandlerSources::open(&args.handlers) {
+    let (project, files) = match stack_args.files() {
+        Ok(found) => found,
+        Err(e) => {
+            eprintln!("{} {e}", paint.error("error:"));
+            return BAD_INPUT;
+        }
+    };
+    let handlers = match HandlerSources::open(&project.handlers_dir) {
         Ok(h) => h,
         Err(e) => {
             eprintln!("{} {e}", paint.error("error:"));
             return BAD_INPUT;
         }
     };
-    match crate::config::load(&file, &handlers) {
+    match crate::model::load(&files[0], &handlers) {
         Ok(model) => {
             print!("{}", graph::render(&model, args.format));
             OK

@@ -52,17 +52,61 @@ pub struct Cli {
 /// Options shared by commands that read stack files.
 #[derive(Debug, Clone, clap::Args)]
 pub struct StackArgs {
-    /// Stack files to use [default: every *.yaml in --stacks-dir].
+    /// Stacks to use: a name (`dev` for <stacks-dir>/dev.yaml) or a path to a stack file
+    /// [default: every stack file of the project].
     #[arg(value_name = "STACK")]
-    pub stacks: Vec<PathBuf>,
+    pub stacks: Vec<String>,
 
-    /// Where stack files are found when none are named.
-    #[arg(long, value_name = "DIR", default_value = "stacks")]
-    pub stacks_dir: PathBuf,
+    /// Where stack files are [default: the project's, from sockstack.toml, else <root>/stacks].
+    #[arg(long, value_name = "DIR")]
+    pub stacks_dir: Option<PathBuf>,
 
-    /// The handlers member: its src/bin/*.rs are the handlers routes may name.
-    #[arg(long, value_name = "DIR", default_value = "handlers")]
-    pub handlers: PathBuf,
+    /// The handler crate: its src/bin/*.rs are the binaries functions run
+    /// [default: the project's, from sockstack.toml, else <root>/handlers].
+    #[arg(long, value_name = "DIR")]
+    pub handlers: Option<PathBuf>,
+}
+
+impl StackArgs {
+    /// The project these options point at: found by walking up from the working
+    /// folder, with `--stacks-dir` and `--handlers` (relative to it) taking precedence.
+    pub fn project(&self) -> Result<crate::project::Project, crate::project::ProjectError> {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        let found = crate::project::Project::discover(&cwd);
+        let mut project = match found {
+            Ok(p) => p,
+            // Flags alone are enough to work outside a project.
+            Err(crate::project::ProjectError::NotFound(_))
+                if self.handlers.is_some()
+                    || self.stacks_dir.is_some()
+                    || !self.stacks.is_empty() =>
+            {
+                crate::project::Project {
+                    root: cwd.clone(),
+                    stacks_dir: cwd.join("stacks"),
+                    handlers_dir: cwd.join("handlers"),
+                }
+            }
+            Err(e) => return Err(e),
+        };
+        if let Some(dir) = &self.stacks_dir {
+            project.stacks_dir = cwd.join(dir);
+        }
+        if let Some(dir) = &self.handlers {
+            project.handlers_dir = cwd.join(dir);
+        }
+        Ok(project)
+    }
+
+    /// The stack files these options name.
+    pub fn files(
+        &self,
+    ) -> Result<(crate::project::Project, Vec<PathBuf>), crate::project::ProjectError> {
+        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+        let project = self.project()?;
+        let files = project.stacks(&self.stacks, &cwd)?;
+        Ok((project, files))
+    }
 }
 
 /// The commands.
@@ -129,13 +173,17 @@ fn synthesize_all(
     use crate::pipeline;
     use crate::sources::HandlerSources;
 
-    let files = pipeline::stack_files(&args.stacks, &args.stacks_dir).map_err(|e| {
+    let (project, files) = args.files().map_err(|e| {
         eprintln!("{} {e}", paint.error("error:"));
         BAD_INPUT
     })?;
-    let handlers = HandlerSources::open(&args.handlers).map_err(|e| {
+    let files = pipeline::stack_files(&files, &project.stacks_dir).map_err(|e| {
+        eprintln!("{} {e}", paint.error("error:"));
+        BAD_INPUT
+    })?;
+    let handlers = HandlerSources::open(&project.handlers_dir).map_err(|e| {
         eprintln!(
-            "{} {e}\n  expected: the handlers member (a crate with src/bin/<handler>.rs); pass --handlers DIR",
+            "{} {e}\n  expected: the handler crate (a crate with src/bin/<binary>.rs): set `handlers` in sockstack.toml or pass --handlers DIR",
             paint.error("error:")
         );
         BAD_INPUT
@@ -150,6 +198,12 @@ fn synthesize_all(
                 failed = true;
             }
         }
+    }
+    let set: Vec<(&std::path::Path, &crate::model::Model)> =
+        done.iter().map(|s| (s.file.as_path(), &s.model)).collect();
+    for problem in crate::project::check_set(&set) {
+        eprintln!("{}", paint.errors(&format!("error: {problem}")));
+        failed = true;
     }
     if failed { Err(BAD_INPUT) } else { Ok(done) }
 }

@@ -9,7 +9,8 @@ pub const LONG_ABOUT: &str = "\
 Synthesize stack files into CloudFormation templates.
 
 Each stack file stacks/<name>.yaml becomes out/<name>/template.yaml (or template.json) and
-out/<name>/summary.txt. No build is needed: each function's code is referenced as
+out/<name>/summary.txt, in the project root (found by walking up from the working folder to
+the one with sockstack.toml or stacks/). No build is needed: each function's code is referenced as
 s3://<ArtifactBucket>/<handler>-<hash of its sources>.zip, the name `sockstack bundle` gives
 the zip it builds.
 
@@ -21,7 +22,8 @@ other stacks are left alone. The same stack file always gives byte-identical out
 pub const EXAMPLES: &str = "\
 Examples:
   sockstack synth                          every stack in stacks/ -> out/
-  sockstack synth stacks/dev.yaml          only dev -> out/dev/template.yaml
+  sockstack synth dev                      only dev -> out/dev/template.yaml
+  sockstack synth stacks/dev.yaml          the same, by path
   sockstack synth --format json --out build/cfn";
 
 /// Arguments of `synth`.
@@ -30,9 +32,9 @@ pub struct SynthArgs {
     #[command(flatten)]
     pub stacks: StackArgs,
 
-    /// Output folder; each stack gets <DIR>/<stack>/.
-    #[arg(long, value_name = "DIR", default_value = "out")]
-    pub out: PathBuf,
+    /// Output folder; each stack gets <DIR>/<stack>/ [default: <project root>/out].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 
     /// Template format.
     #[arg(long, value_enum, default_value_t = Format::Yaml)]
@@ -52,12 +54,19 @@ pub fn run(args: &SynthArgs, paint: &Paint) -> u8 {
         );
         return FINDINGS;
     }
+    let out = match &args.out {
+        Some(dir) => dir.clone(),
+        None => match args.stacks.project() {
+            Ok(p) => relative_out(&p.root),
+            Err(_) => PathBuf::from("out"),
+        },
+    };
     let outputs: Vec<_> = stacks.iter().map(|s| s.output()).collect();
-    if let Err(e) = emit::write_all(&args.out, &outputs) {
+    if let Err(e) = emit::write_all(&out, &outputs) {
         eprintln!(
             "{} cannot write {}: {e}; the previous output is unchanged",
             paint.error("error:"),
-            args.out.display()
+            out.display()
         );
         return BAD_INPUT;
     }
@@ -66,10 +75,22 @@ pub fn run(args: &SynthArgs, paint: &Paint) -> u8 {
             "{} {} -> {} ({} resources, {} bytes)",
             paint.good("synthesized"),
             s.file.display(),
-            args.out.join(&s.name).join(s.template_file()).display(),
+            out.join(&s.name).join(s.template_file()).display(),
             s.template.resources.len(),
             s.text.len()
         );
     }
     OK
+}
+
+/// `<root>/out`, relative to the working folder when the root is the working folder.
+fn relative_out(root: &std::path::Path) -> PathBuf {
+    let cwd = std::env::current_dir()
+        .ok()
+        .and_then(|c| c.canonicalize().ok());
+    if cwd.as_deref() == Some(root) {
+        PathBuf::from("out")
+    } else {
+        root.join("out")
+    }
 }

@@ -8,13 +8,14 @@ pub const LONG_ABOUT: &str = "\
 Check stack files and the templates they give, without writing anything.
 
 Reports every problem in the stack files (with file, line and column) and every finding of
-the template checks (CloudFormation limits, WebSocket rules). Exits 0 when all is well, 1
-when a check found an error or a warning, 2 when a stack file is invalid.";
+the template checks (CloudFormation limits, WebSocket rules). Exits 0 when all is well or the
+checks found only warnings (such as a template that must be uploaded through S3, which
+`sockstack deploy` does), 1 when a check found an error, 2 when a stack file is invalid.";
 
 pub const EXAMPLES: &str = "\
 Examples:
-  sockstack validate                       every stack in stacks/
-  sockstack validate stacks/prod.yaml";
+  sockstack validate                       every stack of the project
+  sockstack validate prod                  stacks/prod.yaml (from any folder of the project)";
 
 /// Arguments of `validate`.
 #[derive(Debug, clap::Args)]
@@ -28,7 +29,7 @@ pub fn run(args: &ValidateArgs, paint: &Paint) -> u8 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let (errors, warnings) = report_findings(&stacks, paint);
+    let (errors, _warnings) = report_findings(&stacks, paint);
     for s in &stacks {
         println!(
             "{} {} ({} resources)",
@@ -41,5 +42,6 @@ pub fn run(args: &ValidateArgs, paint: &Paint) -> u8 {
             s.template.resources.len()
         );
     }
-    if errors + warnings > 0 { FINDINGS } else { OK }
+    // Warnings are reported, not failed: exit 1 is for errors.
+    if errors > 0 { FINDINGS } else { OK }
 }

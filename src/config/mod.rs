@@ -2,14 +2,12 @@
 //! report every problem with the file, line and column and what was expected.
 
 pub mod locate;
+pub mod shapes;
 pub mod stack;
-pub mod validate;
 
 pub use locate::Position;
 pub use stack::StackFile;
 
-use crate::model::Model;
-use crate::sources::HandlerSources;
 use locate::Locations;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -112,7 +110,17 @@ pub fn parse(file: &Path, text: &str) -> Result<StackFile, Box<ConfigError>> {
             Position::START,
             None,
             "the stack file is empty".into(),
-            Some("a stack definition with at least `stack`, `stage` and `routes` (see `sockstack schema`)".into()),
+            Some("a stack definition with at least `version: 2`, `stack`, `stage`, `functions` and `routes` (see `sockstack schema`)".into()),
+        )));
+    }
+    if !has_version(text) {
+        return Err(Box::new(error_at(
+            file,
+            text,
+            Position::START,
+            None,
+            "this stack file has no `version`: it is format 1, which this sockstack no longer reads".into(),
+            Some(FORMAT_1_CHANGES.into()),
         )));
     }
     serde_yaml::from_str::<StackFile>(text).map_err(|e| {
@@ -131,6 +139,12 @@ pub fn parse(file: &Path, text: &str) -> Result<StackFile, Box<ConfigError>> {
                 position = at;
             }
             expected = Some(format!("`{field}` once in this mapping"));
+        } else if let Some((path, function)) = field_in(&message, "duplicate function `") {
+            let full = locate::child(path, function);
+            if let Some(at) = Locations::index(text).repeated_key(&full) {
+                position = at;
+            }
+            expected = Some(format!("function `{function}` once under `functions:`"));
         } else if let Some((_, field)) = field_in(&message, "missing field `") {
             expected = Some(format!(
                 "a `{field}` entry in this mapping (`sockstack schema` shows the whole shape)"
@@ -185,9 +199,72 @@ fn strip_positions(raw: &str) -> String {
     out
 }
 
-/// Reads, parses and validates one stack file into a model.
-pub fn load(file: &Path, handlers: &HandlerSources) -> Result<Model, ConfigErrors> {
-    let text = std::fs::read_to_string(file).map_err(|e| {
+/// One semantic problem of a parsed stack file, named by its path; [`locate`]
+/// turns it into a [`ConfigError`] with line and column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    /// Path of the offending node, e.g. `routes[3].authorizer`.
+    pub path: String,
+    /// Point at the value (true) or at the key (false).
+    pub at_value: bool,
+    /// What is wrong.
+    pub message: String,
+    /// What was expected instead.
+    pub expected: String,
+}
+
+impl Problem {
+    /// A problem with the value at `path`.
+    pub fn value(
+        path: impl Into<String>,
+        message: impl Into<String>,
+        expected: impl Into<String>,
+    ) -> Self {
+        Problem {
+            path: path.into(),
+            at_value: true,
+            message: message.into(),
+            expected: expected.into(),
+        }
+    }
+
+    /// A problem with the key at `path`.
+    pub fn key(
+        path: impl Into<String>,
+        message: impl Into<String>,
+        expected: impl Into<String>,
+    ) -> Self {
+        Problem {
+            at_value: false,
+            ..Problem::value(path, message, expected)
+        }
+    }
+}
+
+/// Locates `problems` of the stack file `file` (text `text`), in file order.
+pub fn locate(file: &Path, text: &str, problems: Vec<Problem>) -> ConfigErrors {
+    let locations = Locations::index(text);
+    let mut errors: Vec<ConfigError> = problems
+        .into_iter()
+        .map(|p| {
+            let position = locations.nearest(&p.path, p.at_value);
+            error_at(
+                file,
+                text,
+                position,
+                Some(p.path),
+                p.message,
+                Some(p.expected),
+            )
+        })
+        .collect();
+    errors.sort_by_key(|e| e.position);
+    ConfigErrors(errors)
+}
+
+/// Reads a stack file's text; an unreadable file is one located error.
+pub fn read(file: &Path) -> Result<String, ConfigErrors> {
+    std::fs::read_to_string(file).map_err(|e| {
         ConfigErrors(vec![ConfigError {
             file: file.to_path_buf(),
             position: Position::START,
@@ -196,43 +273,28 @@ pub fn load(file: &Path, handlers: &HandlerSources) -> Result<Model, ConfigError
             expected: None,
             line_text: None,
         }])
-    })?;
-    load_str(file, &text, handlers)
+    })
 }
 
-/// Parses and validates stack-file text into a model.
-pub fn load_str(file: &Path, text: &str, handlers: &HandlerSources) -> Result<Model, ConfigErrors> {
-    let stack = parse(file, text).map_err(|e| ConfigErrors(vec![*e]))?;
-    let problems = validate::validate(&stack, handlers);
-    if !problems.is_empty() {
-        let locations = Locations::index(text);
-        let mut errors: Vec<ConfigError> = problems
-            .into_iter()
-            .map(|p| {
-                let position = locations.nearest(&p.path, p.at_value);
-                error_at(
-                    file,
-                    text,
-                    position,
-                    Some(p.path),
-                    p.message,
-                    Some(p.expected),
-                )
-            })
-            .collect();
-        errors.sort_by_key(|e| e.position);
-        return Err(ConfigErrors(errors));
-    }
-    Model::from_stack(&stack, handlers).map_err(|e| {
-        ConfigErrors(vec![error_at(
-            file,
-            text,
-            Position::START,
-            None,
-            e.to_string(),
-            None,
-        )])
-    })
+/// What changed from format 1, for the message that rejects a format-1 file.
+pub const FORMAT_1_CHANGES: &str = "\
+`version: 2` as the first key, and:
+    routes[].handler        -> routes[].function (a key of `functions:`)
+    lambda:                 -> functions.defaults (and one entry per function under `functions:`)
+    routes[].access         -> functions.<name>.grants (connections: read|write|send, tables: {T: read|write|readwrite}, parameters, secrets)
+    tables.connections      -> connections: {indexBy: [...]} (the registry sockstack manages)
+    tables.profiles         -> tables.<name>: {key: {attr: S|N|B}} (any tables of your own)
+    authorizer.claims       -> authorizer.context (context key <- claim) and authorizer.requiredClaims
+    authorizer.jwksUrl/issuer/audience -> authorizer.jwt: {jwksUrl, issuer, audience}
+    authorizer.cognito.userPoolId + audience -> authorizer.cognito: {userPoolId, clientId}
+  (see `sockstack schema` and the README's stack-file section)";
+
+/// Whether the document has a top-level `version` key.
+fn has_version(text: &str) -> bool {
+    text.lines().any(|l| {
+        l.strip_prefix("version")
+            .is_some_and(|rest| rest.trim_start().starts_with(':'))
+    }) || Locations::index(text).key("version").is_some()
 }
 
 #[cfg(test)]

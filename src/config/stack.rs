@@ -1,38 +1,63 @@
-//! The stack file: one YAML file per environment in `stacks/`.
+//! The stack file (format 2): one YAML file per environment in `stacks/`.
 //!
 //! These structs are the file's shape (serde, unknown fields rejected) and its
 //! JSON Schema (schemars, `sockstack schema`). What the shape cannot say, such
-//! as "only `$connect` may use the authorizer", is checked in [`super::validate`].
+//! as "only `$connect` may use the authorizer", is checked when the model is
+//! built ([`crate::model::build`]).
 
+pub use super::shapes::{
+    EnvRef, EnvValue, Functions, IndexBy, KeyMap, OneOrMany, ProjectionConfig,
+};
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::collections::BTreeMap;
 
+/// The stack-file format this version of sockstack reads.
+pub const FORMAT: u32 = 2;
+
 /// A whole serverless WebSocket backend for one environment.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct StackFile {
+    /// Stack-file format: `2`.
+    #[schemars(range(min = 2, max = 2))]
+    pub version: u32,
     /// CloudFormation stack name (letters, digits and hyphens, starting with a letter).
+    #[schemars(length(min = 1, max = 128), pattern(r"^[A-Za-z][A-Za-z0-9-]*$"))]
     pub stack: String,
     /// Human description, written into the template.
     #[serde(default)]
     pub description: Option<String>,
+    /// The AWS region this stack is deployed to. Needed when two stack files create
+    /// the API Gateway account role: each must say its region, and they must differ.
+    #[serde(default)]
+    #[schemars(pattern(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$"))]
+    pub region: Option<String>,
+    /// Accept anonymous connections: required when the stack has no `$connect` route
+    /// (without one, API Gateway lets anyone connect).
+    #[serde(default)]
+    pub public: bool,
     /// The API Gateway stage.
     pub stage: StageConfig,
     /// How API Gateway picks a route from an incoming message.
     #[serde(default = "default_route_selection")]
+    #[schemars(pattern(r"^\$\{?request\.body\."))]
     pub route_selection_expression: String,
-    /// The routes: `$connect`, `$disconnect`, `$default` and custom route keys.
-    pub routes: Vec<RouteConfig>,
     /// The `$connect` authorizer (a Lambda REQUEST authorizer verifying a JWT).
     #[serde(default)]
     pub authorizer: Option<AuthorizerConfig>,
-    /// The Connections and Profiles tables.
+    /// The connection registry sockstack manages itself.
     #[serde(default)]
-    pub tables: TablesConfig,
-    /// Settings shared by every function.
+    pub connections: ConnectionsConfig,
+    /// The stack's own DynamoDB tables, by name (created, or existing ones referenced).
     #[serde(default)]
-    pub lambda: LambdaConfig,
+    #[schemars(extend("propertyNames" = {"pattern": "^[A-Za-z][A-Za-z0-9_-]*$", "maxLength": 64}))]
+    pub tables: BTreeMap<String, TableConfig>,
+    /// The Lambda functions, by name, and `defaults` every function shares.
+    pub functions: Functions,
+    /// The routes: `$connect`, `$disconnect`, `$default` and custom route keys.
+    #[schemars(length(min = 1))]
+    pub routes: Vec<RouteConfig>,
     /// What survives a stack deletion or a replacement.
     #[serde(default)]
     pub data_protection: DataProtection,
@@ -43,6 +68,7 @@ pub struct StackFile {
     pub api_gateway_account_role: bool,
     /// Tags applied to the stack (and so to every resource it creates) on deploy.
     #[serde(default)]
+    #[schemars(extend("propertyNames" = {"minLength": 1, "maxLength": 128, "not": {"pattern": "^[aA][wW][sS]:"}}))]
     pub tags: BTreeMap<String, String>,
 }
 
@@ -50,11 +76,16 @@ fn default_route_selection() -> String {
     "$request.body.action".to_string()
 }
 
+fn yes() -> bool {
+    true
+}
+
 /// The API Gateway stage.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct StageConfig {
     /// Stage name: letters, digits, `-` and `_` (it becomes part of the URL).
+    #[schemars(length(min = 1, max = 128), pattern(r"^[A-Za-z0-9_-]+$"))]
     pub name: String,
     /// Write JSON access logs to a CloudWatch log group.
     #[serde(default = "yes")]
@@ -64,19 +95,17 @@ pub struct StageConfig {
     pub throttling: Throttling,
 }
 
-fn yes() -> bool {
-    true
-}
-
 /// Stage throttling.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Throttling {
     /// Requests that may arrive at once (1–5000).
     #[serde(default = "default_burst")]
+    #[schemars(range(min = 1, max = 5000))]
     pub burst_limit: u32,
     /// Steady-state requests per second (1–10000).
     #[serde(default = "default_rate")]
+    #[schemars(range(min = 1, max = 10000))]
     pub rate_limit: f64,
 }
 
@@ -97,15 +126,19 @@ impl Default for Throttling {
     }
 }
 
-/// One route and the handler binary behind it.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+/// One route and the function behind it.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RouteConfig {
     /// `$connect`, `$disconnect`, `$default`, or a custom key matched against the
     /// route selection expression (e.g. `vote` for `{"action":"vote"}`).
+    #[schemars(
+        length(min = 1, max = 128),
+        pattern(r"^(\$connect|\$disconnect|\$default|[^$\s][^\s]*)$")
+    )]
     pub key: String,
-    /// Name of a binary in the handlers member (`handlers/src/bin/{handler}.rs`).
-    pub handler: String,
+    /// The function serving the route: a key of `functions:`.
+    pub function: String,
     /// Run the stack's authorizer before this route (only `$connect` can).
     #[serde(default)]
     pub authorizer: bool,
@@ -113,156 +146,215 @@ pub struct RouteConfig {
     /// without `authorizer: true`): say so explicitly, because anyone can then connect.
     #[serde(default)]
     pub public: bool,
-    /// Send the handler's return value back to the sender (a route response).
+    /// Send the function's return value back to the sender (a route response).
     #[serde(default)]
     pub two_way: bool,
-    /// What the handler may do: `reply` (nothing but answer) or `broadcast` (post to its
-    /// team's connections). Defaults to the built-in handler's profile, else `reply`.
-    #[serde(default)]
-    pub access: Option<RouteAccess>,
-}
-
-/// Access profiles a stack file may give a route's handler.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub enum RouteAccess {
-    /// No table or API access: the handler only answers through its route response.
-    Reply,
-    /// Query the team's connections, post to them, clean up stale ones.
-    Broadcast,
-}
-
-impl RouteAccess {
-    /// The contract's access profile of this choice.
-    pub fn profile(self) -> sockstack_contract::AccessProfile {
-        match self {
-            RouteAccess::Reply => sockstack_contract::AccessProfile::Reply,
-            RouteAccess::Broadcast => sockstack_contract::AccessProfile::Broadcast,
-        }
-    }
 }
 
 /// The JWT authorizer on `$connect`.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AuthorizerConfig {
-    /// Handler binary that verifies tokens.
-    #[serde(default = "default_authorizer_handler")]
-    pub handler: String,
-    /// URL of the auth server's JSON Web Key Set (https). Give this and `issuer`, or `cognito`.
+    /// The function that verifies tokens: a key of `functions:`.
+    #[serde(default = "default_authorizer_function")]
+    pub function: String,
+    /// A JWT issuer with a JSON Web Key Set. Give this or `cognito`.
     #[serde(default)]
-    pub jwks_url: Option<String>,
-    /// Expected `iss` claim.
-    #[serde(default)]
-    pub issuer: Option<String>,
-    /// A Cognito user pool: issuer and JWKS URL follow from it.
+    pub jwt: Option<JwtConfig>,
+    /// A Cognito user pool: issuer and JWKS URL follow from it. Give this or `jwt`.
     #[serde(default)]
     pub cognito: Option<CognitoConfig>,
-    /// Accepted audiences (`aud`; for Cognito access tokens, the app client id).
-    pub audience: Vec<String>,
-    /// Which claims carry the user id, email and team id.
-    #[serde(default)]
-    pub claims: ClaimsConfig,
     /// Where API Gateway finds the token. Browsers cannot set headers on a WebSocket,
     /// so the default is the `token` query-string parameter.
     #[serde(default = "default_identity_source")]
+    #[schemars(length(min = 1))]
     pub identity_source: Vec<String>,
+    /// What the authorizer passes on to every route: context key ← claim (scalar claims only).
+    #[serde(default)]
+    #[schemars(extend("propertyNames" = {"pattern": "^[A-Za-z][A-Za-z0-9_]*$"}))]
+    pub context: BTreeMap<String, String>,
+    /// Claims a token must carry; a token lacking one is denied.
+    #[serde(default = "default_required_claims")]
+    pub required_claims: Vec<String>,
 }
 
-fn default_authorizer_handler() -> String {
-    sockstack_contract::access::handlers::AUTHORIZER.to_string()
+fn default_authorizer_function() -> String {
+    "authorizer".to_string()
 }
 
 fn default_identity_source() -> Vec<String> {
     vec!["route.request.querystring.token".to_string()]
 }
 
+fn default_required_claims() -> Vec<String> {
+    vec![sockstack_contract::auth::PRINCIPAL_CLAIM.to_string()]
+}
+
+/// A JWT issuer.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct JwtConfig {
+    /// URL of the issuer's JSON Web Key Set (https; http only for localhost).
+    #[schemars(pattern(r"^(https://.+|http://(localhost|127\.0\.0\.1)([:/].*)?)$"))]
+    pub jwks_url: String,
+    /// The exact `iss` claim the tokens carry.
+    #[schemars(length(min = 1))]
+    pub issuer: String,
+    /// Accepted audiences (`aud`).
+    #[schemars(length(min = 1))]
+    pub audience: Vec<String>,
+}
+
 /// A Cognito user pool.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CognitoConfig {
     /// User pool id, e.g. `eu-west-1_AbCdEf123` (the region is its prefix).
+    #[schemars(pattern(r"^[a-z]{2}(-[a-z]+)+-[0-9]+_[A-Za-z0-9]+$"))]
     pub user_pool_id: String,
+    /// App client ids accepted as the audience (`client_id` of access tokens, `aud` of id tokens).
+    #[schemars(length(min = 1))]
+    pub client_id: Vec<String>,
 }
 
-/// Claim names.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+/// The connection registry.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct ClaimsConfig {
-    /// Claim with the user id.
-    #[serde(default = "default_user_claim")]
-    pub user_id: String,
-    /// Claim with the email address.
-    #[serde(default = "default_email_claim")]
-    pub email: String,
-    /// Claim with the team id.
-    #[serde(default = "default_team_claim")]
-    pub team_id: String,
+pub struct ConnectionsConfig {
+    /// Authorizer-context keys to index, so a group or a user's connections are one query.
+    #[serde(default)]
+    pub index_by: Vec<IndexBy>,
 }
 
-fn default_user_claim() -> String {
-    "sub".to_string()
+/// An indexed context key with its index name.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NamedIndex {
+    /// The authorizer-context key.
+    pub key: String,
+    /// The index name (kept stable: renaming it drops and recreates the index).
+    #[schemars(length(min = 3, max = 255), pattern(r"^[A-Za-z0-9_.-]+$"))]
+    pub index: String,
 }
 
-fn default_email_claim() -> String {
-    "email".to_string()
+/// A DynamoDB attribute type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum AttributeType {
+    /// String.
+    S,
+    /// Number.
+    N,
+    /// Binary.
+    B,
 }
 
-fn default_team_claim() -> String {
-    "custom:team".to_string()
-}
-
-impl Default for ClaimsConfig {
-    fn default() -> Self {
-        ClaimsConfig {
-            user_id: default_user_claim(),
-            email: default_email_claim(),
-            team_id: default_team_claim(),
+impl AttributeType {
+    /// The letter DynamoDB uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttributeType::S => "S",
+            AttributeType::N => "N",
+            AttributeType::B => "B",
         }
     }
 }
 
-/// The two tables.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct TablesConfig {
-    /// The Connections table.
-    #[serde(default)]
-    pub connections: TableConfig,
-    /// The Profiles table.
-    #[serde(default)]
-    pub profiles: TableConfig,
-}
-
-/// A table: created by the stack (the default), or an existing one referenced by name.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+/// A table of the stack: created (the default) or `existing`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct TableConfig {
-    /// Name of an existing table in the same account and region to use instead of
-    /// creating one. It must have the key schema and indexes sockstack expects.
+    /// The key: one or two attributes in order, the partition key then the sort key.
+    pub key: KeyMap,
+    /// Name of an existing table in the same account and region to use instead of creating one.
     #[serde(default)]
+    #[schemars(length(min = 3, max = 255), pattern(r"^[A-Za-z0-9_.-]+$"))]
     pub existing: Option<String>,
+    /// The existing table's customer-managed KMS key, so grants include it.
+    #[serde(default)]
+    #[schemars(pattern(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$"))]
+    pub kms_key_arn: Option<String>,
+    /// Time-to-live attribute (epoch seconds).
+    #[serde(default)]
+    pub ttl: Option<String>,
+    /// Global secondary indexes, by name.
+    #[serde(default)]
+    #[schemars(extend("maxProperties" = 20, "propertyNames" = {"pattern": "^[A-Za-z0-9_.-]{3,255}$"}))]
+    pub indexes: BTreeMap<String, IndexConfig>,
+    /// Keep the table when the stack is deleted or it is replaced (default: `dataProtection.retainTables`).
+    #[serde(default)]
+    pub retain: Option<bool>,
+    /// Refuse `DeleteTable` (default: the same as `retain`).
+    #[serde(default)]
+    pub deletion_protection: Option<bool>,
+    /// Continuous backups (default true).
+    #[serde(default)]
+    pub point_in_time_recovery: Option<bool>,
 }
 
-/// Settings shared by every function.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+/// A global secondary index.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct LambdaConfig {
-    /// CPU architecture of the functions (and of the bundles to build).
+pub struct IndexConfig {
+    /// Its key: one or two attributes, partition key then sort key.
+    pub key: KeyMap,
+    /// What it copies: `all`, `keys`, or a list of attributes.
+    #[serde(default)]
+    pub projection: ProjectionConfig,
+}
+
+/// `all` or `keys`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum ProjectionKind {
+    /// Every attribute.
+    All,
+    /// Only the keys.
+    Keys,
+}
+
+/// Settings every function shares; each may be overridden per function.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FunctionDefaults {
+    /// CPU architecture (and of the bundles to build).
     #[serde(default)]
     pub architecture: Architecture,
     /// Memory in MB (128–10240).
     #[serde(default = "default_memory")]
+    #[schemars(range(min = 128, max = 10240))]
     pub memory: u32,
-    /// Timeout in seconds (1–29: API Gateway waits at most 29 s for a WebSocket integration).
+    /// Timeout in seconds: 1–29 behind a route (API Gateway's integration limit), else up to 900.
     #[serde(default = "default_timeout")]
+    #[schemars(range(min = 1, max = 900))]
     pub timeout: u32,
-    /// Days to keep function logs (a CloudWatch retention value: 1, 3, 5, 7, 14, 30, …).
+    /// Days to keep function logs (a CloudWatch retention value).
     #[serde(default = "default_retention")]
+    #[schemars(extend("enum" = LOG_RETENTION_DAYS))]
     pub log_retention_days: u32,
-    /// How many posts a broadcast keeps in flight at once.
-    #[serde(default = "default_concurrency")]
-    pub notify_concurrency: u32,
+    /// X-Ray tracing (`TracingConfig: Active` and the two X-Ray actions on `*`).
+    #[serde(default)]
+    pub tracing: bool,
+    /// Reserved concurrency (`null`: none; the account's pool).
+    #[serde(default)]
+    #[schemars(range(min = 0, max = 10000))]
+    pub reserved_concurrency: Option<u32>,
+    /// Environment variables every function gets.
+    #[serde(default)]
+    pub environment: BTreeMap<String, EnvValue>,
+}
+
+impl Default for FunctionDefaults {
+    fn default() -> Self {
+        FunctionDefaults {
+            architecture: Architecture::default(),
+            memory: default_memory(),
+            timeout: default_timeout(),
+            log_retention_days: default_retention(),
+            tracing: false,
+            reserved_concurrency: None,
+            environment: BTreeMap::new(),
+        }
+    }
 }
 
 fn default_memory() -> u32 {
@@ -277,24 +369,96 @@ fn default_retention() -> u32 {
     14
 }
 
-fn default_concurrency() -> u32 {
-    sockstack_contract::env::DEFAULT_NOTIFY_CONCURRENCY as u32
+/// Retention values CloudWatch Logs accepts.
+pub const LOG_RETENTION_DAYS: &[u32] = &[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
+/// One Lambda function.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FunctionConfig {
+    /// The handler binary (default: the function's name).
+    #[serde(default)]
+    pub binary: Option<String>,
+    /// Overrides `defaults.architecture`.
+    #[serde(default)]
+    pub architecture: Option<Architecture>,
+    /// Overrides `defaults.memory`.
+    #[serde(default)]
+    #[schemars(range(min = 128, max = 10240))]
+    pub memory: Option<u32>,
+    /// Overrides `defaults.timeout`.
+    #[serde(default)]
+    #[schemars(range(min = 1, max = 900))]
+    pub timeout: Option<u32>,
+    /// Overrides `defaults.logRetentionDays`.
+    #[serde(default)]
+    #[schemars(extend("enum" = LOG_RETENTION_DAYS))]
+    pub log_retention_days: Option<u32>,
+    /// Overrides `defaults.tracing`.
+    #[serde(default)]
+    pub tracing: Option<bool>,
+    /// Overrides `defaults.reservedConcurrency`.
+    #[serde(default)]
+    #[schemars(range(min = 0, max = 10000))]
+    pub reserved_concurrency: Option<u32>,
+    /// Environment variables, added to `defaults.environment`.
+    #[serde(default)]
+    pub environment: BTreeMap<String, EnvValue>,
+    /// What the function may do: the only source of its permissions.
+    #[serde(default)]
+    pub grants: GrantsConfig,
 }
 
-impl Default for LambdaConfig {
-    fn default() -> Self {
-        LambdaConfig {
-            architecture: Architecture::default(),
-            memory: default_memory(),
-            timeout: default_timeout(),
-            log_retention_days: default_retention(),
-            notify_concurrency: default_concurrency(),
-        }
-    }
+/// A function's grants.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct GrantsConfig {
+    /// The connection registry: `read`, `write`, `send`, or a list of them.
+    #[serde(default)]
+    pub connections: Option<OneOrMany<ConnectionsAccess>>,
+    /// Tables (`name`) and indexes (`name/index`): `read`, `write` or `readwrite`.
+    #[serde(default)]
+    #[schemars(extend("propertyNames" = {"pattern": "^[A-Za-z][A-Za-z0-9_-]*(/[A-Za-z0-9_.-]+)?$"}))]
+    pub tables: BTreeMap<String, TableAccess>,
+    /// SSM parameters the function reads, by name.
+    #[serde(default)]
+    #[schemars(extend("uniqueItems" = true, "items" = {"type": "string", "pattern": "^/?[A-Za-z0-9_.\\-/]+$"}))]
+    pub parameters: Vec<String>,
+    /// Secrets Manager secrets the function reads, by name.
+    #[serde(default)]
+    #[schemars(extend("uniqueItems" = true, "items" = {"type": "string", "pattern": "^[A-Za-z0-9/_+=.@-]+$"}))]
+    pub secrets: Vec<String>,
+}
+
+/// What a function may do with the registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum ConnectionsAccess {
+    /// Look up connections, list a group's or a user's.
+    Read,
+    /// Record opened connections, tombstone closed ones.
+    Write,
+    /// Post to connections (and remove those that are gone).
+    Send,
+}
+
+/// What a function may do with a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum TableAccess {
+    /// Get, query, scan.
+    Read,
+    /// Put, update, delete.
+    Write,
+    /// Both.
+    Readwrite,
 }
 
 /// Lambda CPU architecture.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 pub enum Architecture {
     /// Graviton (the default: cheaper per GB-second).
     #[default]
@@ -316,10 +480,11 @@ impl Architecture {
 }
 
 /// What survives a stack deletion or a resource replacement.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct DataProtection {
-    /// Keep the tables (`DeletionPolicy: Retain`) when the stack is deleted or they are replaced.
+    /// Keep the tables (`DeletionPolicy: Retain`, deletion protection on) when the stack
+    /// is deleted or they are replaced.
     #[serde(default)]
     pub retain_tables: bool,
     /// Keep the log groups likewise.
@@ -331,7 +496,7 @@ pub struct DataProtection {
 }
 
 /// The KMS key of created tables.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum TableKey {
     /// DynamoDB's default AWS-owned key: free, but invisible in your account (no CloudTrail, no key policy).

@@ -1,150 +1,432 @@
-//! From a validated stack file to the model.
+//! From a parsed stack file to the model: every check the file's shape cannot
+//! express, each problem named by its path.
 
+use super::functions::{self, Context, Role};
 use super::{
-    Authorizer, CONNECT, ConnectRoute, Function, Model, Route, Stage, TableModel, TableSource,
-    WebSocketApi, profile_for,
+    CONNECT, ConnectAuth, ConnectRoute, DEFAULT, DISCONNECT, Model, Route, RouteKey, Stage,
+    WebSocketApi, authorizer, pascal_case, route_name, tables,
 };
-use crate::config::stack::{RouteAccess, StackFile, TableConfig};
-use crate::sources::{HandlerSources, SourceError};
-use sockstack_contract::{AccessProfile, Table};
-use std::collections::BTreeMap;
+use crate::config::locate::{child, item};
+use crate::config::stack::{FORMAT, StackFile};
+use crate::config::{self, ConfigErrors, Problem};
+use crate::sources::HandlerSources;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
-/// The region of a Cognito user pool id (`eu-west-1_AbC` → `eu-west-1`), if it is one.
-pub fn cognito_region(pool_id: &str) -> Option<&str> {
-    let (region, id) = pool_id.split_once('_')?;
-    let parts: Vec<&str> = region.split('-').collect();
-    let region_ok = parts.len() >= 3
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric()))
-        && parts.last()?.chars().all(|c| c.is_ascii_digit());
-    let id_ok = !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric());
-    (region_ok && id_ok).then_some(region)
+/// Reads, parses and builds one stack file.
+pub fn load(file: &Path, handlers: &HandlerSources) -> Result<Model, ConfigErrors> {
+    let text = config::read(file)?;
+    load_str(file, &text, handlers)
 }
 
-impl Model {
-    /// Builds the model of a stack file that passed [`crate::config::validate::validate`].
-    pub fn from_stack(file: &StackFile, handlers: &HandlerSources) -> Result<Model, SourceError> {
-        let authorizer = file.authorizer.as_ref().map(|a| {
-            let (jwks_url, issuer) = match (&a.cognito, &a.jwks_url) {
-                (Some(c), _) => {
-                    let region = cognito_region(&c.user_pool_id).unwrap_or("us-east-1");
-                    let issuer = format!(
-                        "https://cognito-idp.{region}.amazonaws.com/{}",
-                        c.user_pool_id
-                    );
-                    (format!("{issuer}/.well-known/jwks.json"), issuer)
-                }
-                (None, url) => (
-                    url.clone().unwrap_or_default(),
-                    a.issuer.clone().unwrap_or_default(),
-                ),
-            };
-            Authorizer {
-                handler: a.handler.clone(),
-                jwks_url,
-                issuer,
-                audience: a.audience.clone(),
-                user_id_claim: a.claims.user_id.clone(),
-                email_claim: a.claims.email.clone(),
-                team_id_claim: a.claims.team_id.clone(),
-                identity_source: a.identity_source.clone(),
-            }
-        });
+/// Parses and builds stack-file text (`file` is only used in errors).
+pub fn load_str(file: &Path, text: &str, handlers: &HandlerSources) -> Result<Model, ConfigErrors> {
+    let stack = config::parse(file, text).map_err(|e| ConfigErrors(vec![*e]))?;
+    build(&stack, handlers).map_err(|problems| config::locate(file, text, problems))
+}
 
-        let mut connect = None;
-        let mut routes = Vec::new();
-        let mut profiles: BTreeMap<String, AccessProfile> = BTreeMap::new();
-        for r in &file.routes {
-            let declared = r.access.map(RouteAccess::profile);
-            profiles.insert(r.handler.clone(), profile_for(&r.handler, declared));
-            let route = Route {
-                key: r.key.clone(),
-                handler: r.handler.clone(),
-                two_way: r.two_way,
-            };
-            if r.key == CONNECT {
-                connect = Some(ConnectRoute {
-                    route,
-                    authorizer: if r.authorizer {
-                        authorizer.clone()
-                    } else {
-                        None
-                    },
-                    public: r.public,
-                });
-            } else {
-                routes.push(route);
-            }
+fn is_name(s: &str, extra: &[char], max: usize) -> bool {
+    !s.is_empty()
+        && s.len() <= max
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || extra.contains(&c))
+}
+
+fn stack_level(file: &StackFile, p: &mut Vec<Problem>) {
+    if file.version != FORMAT {
+        p.push(Problem::value(
+            "version",
+            format!(
+                "stack-file format {} is not one this sockstack reads",
+                file.version
+            ),
+            format!("`version: {FORMAT}`"),
+        ));
+    }
+    let s = &file.stack;
+    if !is_name(s, &['-'], 128) || !s.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        p.push(Problem::value(
+            "stack",
+            format!("`{s}` is not a valid CloudFormation stack name"),
+            "1–128 letters, digits and hyphens, starting with a letter",
+        ));
+    }
+    if let Some(region) = &file.region {
+        let parts: Vec<&str> = region.split('-').collect();
+        let ok = parts.len() >= 3
+            && parts.iter().all(|x| is_name(x, &[], 20))
+            && parts
+                .last()
+                .is_some_and(|x| x.chars().all(|c| c.is_ascii_digit()));
+        if !ok {
+            p.push(Problem::value(
+                "region",
+                format!("`{region}` is not an AWS region"),
+                "a region name such as `eu-west-1`",
+            ));
         }
-        if let Some(a) = &authorizer {
-            profiles.insert(a.handler.clone(), AccessProfile::Authorizer);
+    }
+    let stage = &file.stage.name;
+    if !is_name(stage, &['-', '_'], 128) {
+        p.push(Problem::value(
+            "stage.name",
+            format!("`{stage}` is not a valid stage name"),
+            "1–128 letters, digits, `-` and `_` (the stage name is part of the URL)",
+        ));
+    }
+    let t = &file.stage.throttling;
+    if !(1..=5000).contains(&t.burst_limit) {
+        p.push(Problem::value(
+            "stage.throttling.burstLimit",
+            format!("burst limit {} is out of range", t.burst_limit),
+            "a whole number from 1 to 5000",
+        ));
+    }
+    if !(t.rate_limit >= 1.0 && t.rate_limit <= 10_000.0) {
+        p.push(Problem::value(
+            "stage.throttling.rateLimit",
+            format!("rate limit {} is out of range", t.rate_limit),
+            "requests per second from 1 to 10000",
+        ));
+    }
+    let rse = &file.route_selection_expression;
+    if !(rse.starts_with("$request.body.") || rse.starts_with("${request.body.")) {
+        p.push(Problem::value(
+            "routeSelectionExpression",
+            format!("`{rse}` is not a WebSocket route selection expression"),
+            "a JSON path into the message, e.g. `$request.body.action`",
+        ));
+    }
+    for (key, value) in &file.tags {
+        let path = child("tags", key);
+        if key.is_empty() || key.len() > 128 || key.to_ascii_lowercase().starts_with("aws:") {
+            p.push(Problem::key(
+                path.clone(),
+                format!("`{key}` is not a valid tag key"),
+                "1–128 characters, not starting with `aws:`",
+            ));
         }
+        if value.len() > 256 {
+            p.push(Problem::value(
+                path,
+                "tag value is too long",
+                "at most 256 characters",
+            ));
+        }
+    }
+}
 
-        let l = &file.lambda;
-        let functions = profiles
-            .into_iter()
-            .map(|(handler, profile)| {
-                Ok(Function {
-                    bundle_key: handlers.bundle_key(&handler)?,
-                    handler,
-                    profile,
-                    architecture: l.architecture,
-                    memory: l.memory,
-                    timeout: l.timeout,
-                    log_retention_days: l.log_retention_days,
-                    notify_concurrency: l.notify_concurrency,
-                })
-            })
-            .collect::<Result<Vec<_>, SourceError>>()?;
-
-        let table = |table: Table, config: &TableConfig| TableModel {
-            table,
-            source: match &config.existing {
-                Some(name) => TableSource::Existing(name.clone()),
-                None => TableSource::Created,
-            },
-            retain: file.data_protection.retain_tables,
-            key: file.data_protection.table_key,
+/// The routes, checked against the functions and the authorizer.
+fn routes(
+    file: &StackFile,
+    authorizer: Option<&super::Authorizer>,
+    p: &mut Vec<Problem>,
+) -> (Option<ConnectRoute>, Vec<Route>) {
+    if file.routes.is_empty() {
+        p.push(Problem::value(
+            "routes",
+            "the stack has no routes",
+            "at least one route, usually `$connect`, `$disconnect` and `$default`",
+        ));
+    }
+    let functions = &file.functions.functions;
+    let mut seen_keys: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut seen_names: BTreeMap<String, &str> = BTreeMap::new();
+    let mut connect = None;
+    let mut others = Vec::new();
+    for (i, r) in file.routes.iter().enumerate() {
+        let path = item("routes", i);
+        let key = match RouteKey::parse(&r.key) {
+            Ok(k) => k,
+            Err(why) => {
+                p.push(Problem::value(
+                    child(&path, "key"),
+                    why,
+                    "`$connect`, `$disconnect`, `$default`, or a custom key such as `send`",
+                ));
+                continue;
+            }
         };
-
-        Ok(Model {
-            stack_name: file.stack.clone(),
-            description: file.description.clone(),
-            api: WebSocketApi {
-                name: file.stack.clone(),
-                route_selection_expression: file.route_selection_expression.clone(),
-                connect,
-                routes,
-            },
-            stage: Stage {
-                name: file.stage.name.clone(),
-                access_logs: file.stage.access_logs,
-                burst_limit: file.stage.throttling.burst_limit,
-                rate_limit: file.stage.throttling.rate_limit,
-            },
-            functions,
-            tables: vec![
-                table(Table::Connections, &file.tables.connections),
-                table(Table::Profiles, &file.tables.profiles),
-            ],
-            retain_logs: file.data_protection.retain_logs,
-            account_role: file.api_gateway_account_role,
-            tags: file.tags.clone(),
-        })
+        if let Some(first) = seen_keys.insert(&r.key, i) {
+            p.push(Problem::value(
+                child(&path, "key"),
+                format!(
+                    "route `{}` is defined twice (first as routes[{first}])",
+                    r.key
+                ),
+                "each route key once",
+            ));
+            continue;
+        }
+        if let Some(other) = seen_names.insert(route_name(&r.key), &r.key) {
+            p.push(Problem::value(
+                child(&path, "key"),
+                format!(
+                    "route `{}` and route `{other}` would both be named `{}` in the template",
+                    r.key,
+                    route_name(&r.key)
+                ),
+                "route keys that differ in more than case and punctuation",
+            ));
+        }
+        if !functions.contains_key(&r.function) {
+            p.push(Problem::value(
+                child(&path, "function"),
+                format!("no function `{}` under `functions:`", r.function),
+                if functions.is_empty() {
+                    format!("a `functions: {{{}: {{}}}}` entry", r.function)
+                } else {
+                    format!(
+                        "one of: {} (or add `{}:` under `functions:`)",
+                        functions.keys().cloned().collect::<Vec<_>>().join(", "),
+                        r.function
+                    )
+                },
+            ));
+        }
+        if let Some(a) = authorizer
+            && a.function == r.function
+        {
+            p.push(Problem::value(
+                child(&path, "function"),
+                format!(
+                    "function `{}` is the authorizer and cannot serve a route",
+                    r.function
+                ),
+                "a function of its own for the authorizer",
+            ));
+        }
+        if r.authorizer && r.key != CONNECT {
+            p.push(Problem::key(
+                child(&path, "authorizer"),
+                format!("route `{}` cannot use the authorizer", r.key),
+                "`authorizer: true` only on `$connect`: API Gateway runs WebSocket authorizers when the connection opens, never per message",
+            ));
+        }
+        if r.public && (r.key != CONNECT || r.authorizer) {
+            p.push(Problem::key(
+                child(&path, "public"),
+                format!("`public` on route `{}` has no meaning", r.key),
+                "`public: true` only on a `$connect` route without `authorizer: true`",
+            ));
+        }
+        if r.two_way && r.key == DISCONNECT {
+            p.push(Problem::key(
+                child(&path, "twoWay"),
+                "`$disconnect` cannot answer: the connection is already closed",
+                "no `twoWay` on `$disconnect`",
+            ));
+        }
+        let route = Route {
+            key,
+            function: r.function.clone(),
+            two_way: r.two_way,
+        };
+        if r.key == CONNECT {
+            let auth = match (r.authorizer, authorizer) {
+                (true, Some(a)) => Some(ConnectAuth::Jwt(a.clone())),
+                (true, None) => {
+                    p.push(Problem::key(
+                        child(&path, "authorizer"),
+                        "`$connect` asks for the authorizer but the stack defines none",
+                        "a top-level `authorizer:` section (`jwt:` or `cognito:`)",
+                    ));
+                    None
+                }
+                (false, _) if r.public => Some(ConnectAuth::Public),
+                (false, _) => {
+                    p.push(Problem::value(
+                        child(&path, "key"),
+                        "`$connect` has no authorizer, so anyone could open a connection",
+                        "`authorizer: true` (with a top-level `authorizer:` section), or `public: true` to accept anonymous connections on purpose",
+                    ));
+                    None
+                }
+            };
+            if let Some(auth) = auth {
+                connect = Some(ConnectRoute { route, auth });
+            }
+        } else {
+            others.push(route);
+        }
     }
+    let has_connect = file.routes.iter().any(|r| r.key == CONNECT);
+    if !has_connect && !file.routes.is_empty() && !file.public {
+        p.push(Problem::value(
+            "routes",
+            "the stack has no `$connect` route, so API Gateway lets anyone connect",
+            "a `$connect` route with `authorizer: true`, or top-level `public: true` to accept anonymous connections on purpose",
+        ));
+    }
+    if file.public && has_connect {
+        p.push(Problem::key(
+            "public",
+            "top-level `public` is only for a stack without a `$connect` route",
+            "`public: true` on the `$connect` route itself, or remove `$connect`",
+        ));
+    }
+    if let Some(_a) = &file.authorizer {
+        let used = file.routes.iter().any(|r| r.key == CONNECT && r.authorizer);
+        if !used {
+            p.push(Problem::key(
+                "authorizer",
+                "the authorizer is defined but no route uses it",
+                "`authorizer: true` on the `$connect` route (or remove this section)",
+            ));
+        }
+    }
+    (connect, others)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::cognito_region;
+/// Builds the model of a parsed stack file, or every problem it has.
+pub fn build(file: &StackFile, handlers: &HandlerSources) -> Result<Model, Vec<Problem>> {
+    let mut p = Vec::new();
+    stack_level(file, &mut p);
+    let protection = &file.data_protection;
+    let tables = tables::tables(&file.tables, protection, &mut p);
+    let authorizer = file
+        .authorizer
+        .as_ref()
+        .map(|a| authorizer::build(a, &mut p));
+    let context_keys: BTreeSet<String> = authorizer
+        .as_ref()
+        .map(|a| a.context.keys().cloned().collect())
+        .unwrap_or_default();
+    let registry = tables::registry(&file.connections, &context_keys, protection, &mut p);
+    let (connect, routes) = routes(file, authorizer.as_ref(), &mut p);
 
-    #[test]
-    fn cognito_pool_regions() {
-        assert_eq!(cognito_region("eu-west-1_AbCdEf123"), Some("eu-west-1"));
-        assert_eq!(cognito_region("us-gov-west-1_X1"), Some("us-gov-west-1"));
-        assert_eq!(cognito_region("eu-west-1"), None);
-        assert_eq!(cognito_region("nope_abc"), None);
-        assert_eq!(cognito_region("eu-west-1_"), None);
+    let functions_config = &file.functions;
+    functions::check_defaults(&functions_config.defaults, &mut p);
+    if functions_config.functions.is_empty() {
+        p.push(Problem::value(
+            "functions",
+            "the stack has no functions",
+            "one entry per function under `functions:`, e.g. `connect: {grants: {connections: write}}`",
+        ));
     }
+    if let Some(a) = &authorizer
+        && !functions_config.functions.contains_key(&a.function)
+    {
+        p.push(Problem::value(
+            if file
+                .authorizer
+                .as_ref()
+                .is_some_and(|c| c.function != "authorizer")
+            {
+                "authorizer.function"
+            } else {
+                "authorizer"
+            },
+            format!(
+                "the authorizer's function `{}` is not under `functions:`",
+                a.function
+            ),
+            format!(
+                "a `functions: {{{}: {{}}}}` entry (it runs the JWT authorizer binary)",
+                a.function
+            ),
+        ));
+    }
+    let custom_keys = {
+        let api = WebSocketApi {
+            name: String::new(),
+            route_selection_expression: String::new(),
+            connect: None,
+            routes: routes.clone(),
+        };
+        api.custom_keys().join(",")
+    };
+    let cx = Context {
+        tables: &tables,
+        registry: &registry,
+        handlers,
+    };
+    let mut stems: BTreeMap<String, &str> = BTreeMap::new();
+    let mut functions = Vec::new();
+    for (name, config) in &functions_config.functions {
+        let path = child("functions", name);
+        let stem = pascal_case(name);
+        if stem.is_empty() || !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            p.push(Problem::key(
+                path,
+                format!("function `{name}` cannot be named in the template"),
+                "a name starting with a letter, e.g. `send`",
+            ));
+            continue;
+        }
+        if stem == "ApiGatewayAccount" {
+            p.push(Problem::key(
+                path,
+                format!("function `{name}` would take the logical id of the account role"),
+                "another name",
+            ));
+            continue;
+        }
+        if let Some(other) = stems.insert(stem.clone(), name) {
+            p.push(Problem::key(
+                path.clone(),
+                format!("functions `{other}` and `{name}` would both be `{stem}Function` in the template"),
+                "function names that differ in more than case and punctuation",
+            ));
+        }
+        let serves: Vec<&Route> = connect
+            .iter()
+            .map(|c| &c.route)
+            .chain(routes.iter())
+            .filter(|r| &r.function == name)
+            .collect();
+        let is_authorizer = authorizer.as_ref().filter(|a| &a.function == name);
+        let referenced_anywhere = file.routes.iter().any(|r| &r.function == name);
+        if !referenced_anywhere && is_authorizer.is_none() {
+            p.push(Problem::key(
+                path.clone(),
+                format!("function `{name}` serves no route and is not the authorizer"),
+                "a route with `function: {name}`, or remove the function",
+            ));
+        }
+        let role = Role {
+            behind_route: referenced_anywhere,
+            authorizer: is_authorizer,
+            route_keys: serves
+                .iter()
+                .any(|r| r.key.as_str() == DEFAULT)
+                .then(|| custom_keys.clone()),
+        };
+        if let Some(f) =
+            functions::build(name, config, &functions_config.defaults, &role, &cx, &mut p)
+        {
+            functions.push(f);
+        }
+    }
+
+    if !p.is_empty() {
+        return Err(p);
+    }
+    Ok(Model {
+        stack_name: file.stack.clone(),
+        description: file.description.clone(),
+        region: file.region.clone(),
+        api: WebSocketApi {
+            name: file.stack.clone(),
+            route_selection_expression: file.route_selection_expression.clone(),
+            connect,
+            routes,
+        },
+        stage: Stage {
+            name: file.stage.name.clone(),
+            access_logs: file.stage.access_logs,
+            burst_limit: file.stage.throttling.burst_limit,
+            rate_limit: file.stage.throttling.rate_limit,
+            log_retention_days: functions_config.defaults.log_retention_days,
+        },
+        registry,
+        tables,
+        functions,
+        table_key: protection.table_key,
+        retain_table_key: protection.retain_tables
+            || file.tables.values().any(|t| t.retain == Some(true)),
+        retain_logs: protection.retain_logs,
+        account_role: file.api_gateway_account_role,
+        tags: file.tags.clone(),
+    })
 }

@@ -1,19 +1,29 @@
-//! The backend as intent: the API and its routes, one authorizer, the functions,
-//! the tables. Built from a validated stack file; [`crate::synth`] turns it into
-//! CloudFormation.
+//! The backend as intent: the API and its routes, one authorizer, the functions
+//! and what each may do, the registry and the tables. [`build`] makes it from a
+//! parsed stack file and checks everything the file's shape cannot say; a
+//! [`Model`] that exists is valid. [`crate::synth`] turns it into CloudFormation.
 
+mod authorizer;
 mod build;
+mod functions;
 mod route;
+mod tables;
 
-pub use build::cognito_region;
-
+pub use authorizer::{Authorizer, KeySource, cognito_region};
+pub use build::{build, load, load_str};
+pub use functions::{EnvValue, Function, Grant};
 pub use route::{
-    CONNECT, ConnectRoute, DEFAULT, DISCONNECT, Route, WebSocketApi, pascal_case, profile_for,
-    route_name,
+    CONNECT, ConnectAuth, ConnectRoute, DEFAULT, DISCONNECT, Route, RouteKey, WebSocketApi,
+    pascal_case, route_name,
+};
+pub use tables::{
+    Attribute, CreatedTable, Index, KeySchema, Projection, Registry, RegistryIndex, Table,
+    TableSource,
 };
 
-use crate::config::stack::{Architecture, TableKey};
-use sockstack_contract::{AccessProfile, Table};
+pub use crate::config::stack::{
+    Architecture, AttributeType, ConnectionsAccess, TableAccess, TableKey,
+};
 use std::collections::BTreeMap;
 
 /// One stack: everything synth needs, already validated.
@@ -23,41 +33,28 @@ pub struct Model {
     pub stack_name: String,
     /// Template description.
     pub description: Option<String>,
+    /// The region the stack file says it is for, if it says.
+    pub region: Option<String>,
     /// The API.
     pub api: WebSocketApi,
     /// The stage.
     pub stage: Stage,
-    /// One function per distinct handler, sorted by handler name.
+    /// The connection registry.
+    pub registry: Registry,
+    /// The stack file's own tables, sorted by name.
+    pub tables: Vec<Table>,
+    /// One function per `functions:` entry, sorted by name.
     pub functions: Vec<Function>,
-    /// Both tables.
-    pub tables: Vec<TableModel>,
+    /// The KMS key of the tables the stack creates.
+    pub table_key: TableKey,
+    /// Keep the customer-managed table key when the stack is deleted.
+    pub retain_table_key: bool,
     /// Keep log groups when the stack is deleted.
     pub retain_logs: bool,
     /// Create API Gateway's account-level CloudWatch role.
     pub account_role: bool,
     /// Stack tags (applied on deploy).
     pub tags: BTreeMap<String, String>,
-}
-
-/// The JWT authorizer of `$connect`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Authorizer {
-    /// Handler binary.
-    pub handler: String,
-    /// JWKS URL.
-    pub jwks_url: String,
-    /// Expected issuer.
-    pub issuer: String,
-    /// Accepted audiences / client ids.
-    pub audience: Vec<String>,
-    /// Claim carrying the user id.
-    pub user_id_claim: String,
-    /// Claim carrying the email.
-    pub email_claim: String,
-    /// Claim carrying the team id.
-    pub team_id_claim: String,
-    /// Identity sources (the first is where the token is read).
-    pub identity_source: Vec<String>,
 }
 
 /// The stage.
@@ -71,69 +68,23 @@ pub struct Stage {
     pub burst_limit: u32,
     /// Rate limit.
     pub rate_limit: f64,
-}
-
-/// A Lambda function running one handler binary.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Function {
-    /// Handler binary name.
-    pub handler: String,
-    /// What it may do.
-    pub profile: AccessProfile,
-    /// S3 key of its bundle (`{handler}-{source hash}.zip`).
-    pub bundle_key: String,
-    /// CPU architecture.
-    pub architecture: Architecture,
-    /// Memory in MB.
-    pub memory: u32,
-    /// Timeout in seconds.
-    pub timeout: u32,
-    /// Log retention in days.
+    /// Days to keep the access logs (`functions.defaults.logRetentionDays`).
     pub log_retention_days: u32,
-    /// Posts in flight during a broadcast.
-    pub notify_concurrency: u32,
-}
-
-impl Function {
-    /// Logical-id stem: `vote` → `Vote`.
-    pub fn name(&self) -> String {
-        pascal_case(&self.handler)
-    }
-}
-
-/// A table, created or existing.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TableModel {
-    /// Which table.
-    pub table: Table,
-    /// Created by the stack, or referenced.
-    pub source: TableSource,
-    /// Kept when the stack is deleted or it is replaced.
-    pub retain: bool,
-    /// The KMS key that encrypts it (when created).
-    pub key: TableKey,
-}
-
-/// Where a table comes from.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TableSource {
-    /// The stack creates it.
-    Created,
-    /// An existing table, by name.
-    Existing(String),
 }
 
 impl Model {
-    /// The function running `handler`.
-    pub fn function(&self, handler: &str) -> Option<&Function> {
-        self.functions.iter().find(|f| f.handler == handler)
+    /// The function named `name`.
+    pub fn function(&self, name: &str) -> Option<&Function> {
+        self.functions.iter().find(|f| f.name == name)
     }
 
-    /// The table model of `table`.
-    pub fn table(&self, table: Table) -> &TableModel {
-        self.tables
-            .iter()
-            .find(|t| t.table == table)
-            .expect("every model has both tables")
+    /// The stack file's table named `name`.
+    pub fn table(&self, name: &str) -> Option<&Table> {
+        self.tables.iter().find(|t| t.name == name)
+    }
+
+    /// Whether the stack creates a customer-managed KMS key for its tables.
+    pub fn creates_table_key(&self) -> bool {
+        self.table_key == TableKey::CustomerManaged
     }
 }

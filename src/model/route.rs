@@ -1,17 +1,60 @@
 //! Routes of the WebSocket API.
 
 use super::Authorizer;
-use sockstack_contract::AccessProfile;
+use crate::check::websocket::check_route_key;
+use std::fmt;
 
-/// A route and the handler binary behind it.
+/// A route key that API Gateway accepts: `$connect`, `$disconnect`, `$default`
+/// or a custom key without white space.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RouteKey(String);
+
+impl RouteKey {
+    /// Checks `key`; the error says why it is not one.
+    pub fn parse(key: &str) -> Result<RouteKey, String> {
+        check_route_key(key).map(|()| RouteKey(key.to_string()))
+    }
+
+    /// The key as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether this is a custom key (not `$connect`, `$disconnect` or `$default`).
+    pub fn is_custom(&self) -> bool {
+        !self.0.starts_with('$')
+    }
+
+    /// The readable name its resources get: `$connect` → `Connect`.
+    pub fn name(&self) -> String {
+        route_name(&self.0)
+    }
+}
+
+impl fmt::Display for RouteKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A route and the function behind it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Route {
-    /// Route key: `$connect`, `$disconnect`, `$default` or a custom key.
-    pub key: String,
-    /// Handler binary.
-    pub handler: String,
-    /// Whether the handler's return value goes back to the sender.
+    /// Route key.
+    pub key: RouteKey,
+    /// The function (a `functions:` name).
+    pub function: String,
+    /// Whether the function's return value goes back to the sender.
     pub two_way: bool,
+}
+
+/// Who may open a connection.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConnectAuth {
+    /// A JWT verified by the authorizer function.
+    Jwt(Authorizer),
+    /// Anyone: the stack file said `public: true`.
+    Public,
 }
 
 /// `$connect`: the only route that can carry an authorizer.
@@ -19,10 +62,8 @@ pub struct Route {
 pub struct ConnectRoute {
     /// The route (key `$connect`).
     pub route: Route,
-    /// The authorizer API Gateway runs before the handler.
-    pub authorizer: Option<Authorizer>,
-    /// The stack file accepts anonymous connections on purpose (no authorizer).
-    pub public: bool,
+    /// Who may connect.
+    pub auth: ConnectAuth,
 }
 
 /// The WebSocket API.
@@ -32,7 +73,7 @@ pub struct WebSocketApi {
     pub name: String,
     /// How API Gateway picks a route from a message.
     pub route_selection_expression: String,
-    /// `$connect`, if the stack has it.
+    /// `$connect`; `None` only when the stack file says `public: true` at the top.
     pub connect: Option<ConnectRoute>,
     /// Every other route, in stack-file order.
     pub routes: Vec<Route>,
@@ -43,13 +84,44 @@ impl WebSocketApi {
     pub fn all_routes(&self) -> impl Iterator<Item = (&Route, Option<&Authorizer>)> {
         self.connect
             .iter()
-            .map(|c| (&c.route, c.authorizer.as_ref()))
+            .map(|c| {
+                (
+                    &c.route,
+                    match &c.auth {
+                        ConnectAuth::Jwt(a) => Some(a),
+                        ConnectAuth::Public => None,
+                    },
+                )
+            })
             .chain(self.routes.iter().map(|r| (r, None)))
     }
 
     /// The authorizer, if `$connect` has one.
     pub fn authorizer(&self) -> Option<&Authorizer> {
-        self.connect.as_ref().and_then(|c| c.authorizer.as_ref())
+        match &self.connect.as_ref()?.auth {
+            ConnectAuth::Jwt(a) => Some(a),
+            ConnectAuth::Public => None,
+        }
+    }
+
+    /// Whether `$connect` accepts anyone on purpose.
+    pub fn public_connect(&self) -> bool {
+        matches!(
+            self.connect.as_ref().map(|c| &c.auth),
+            Some(ConnectAuth::Public)
+        )
+    }
+
+    /// The custom route keys, sorted (the value of `ROUTE_KEYS`).
+    pub fn custom_keys(&self) -> Vec<&str> {
+        let mut keys: Vec<&str> = self
+            .routes
+            .iter()
+            .filter(|r| r.key.is_custom())
+            .map(|r| r.key.as_str())
+            .collect();
+        keys.sort_unstable();
+        keys
     }
 }
 
@@ -68,29 +140,7 @@ pub fn route_name(key: &str) -> String {
 
 /// `team-chat_v2` → `TeamChatV2`: letters and digits only, each word capitalised.
 pub fn pascal_case(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut upper = true;
-    for c in s.chars() {
-        if c.is_ascii_alphanumeric() {
-            if upper {
-                out.push(c.to_ascii_uppercase());
-            } else {
-                out.push(c);
-            }
-            upper = false;
-        } else {
-            upper = true;
-        }
-    }
-    out
-}
-
-/// The access profile of a route's handler: the built-in handler's, else what the
-/// stack file says, else `reply`.
-pub fn profile_for(handler: &str, declared: Option<AccessProfile>) -> AccessProfile {
-    declared
-        .or_else(|| AccessProfile::for_handler(handler))
-        .unwrap_or(AccessProfile::Reply)
+    sockstack_contract::naming::pascal_case(s)
 }
 
 #[cfg(test)]
@@ -102,5 +152,13 @@ mod tests {
         assert_eq!(route_name("$connect"), "Connect");
         assert_eq!(route_name("team-chat_v2"), "TeamChatV2");
         assert_eq!(route_name("vote"), "Vote");
+    }
+
+    #[test]
+    fn route_keys_are_checked() {
+        assert!(RouteKey::parse("$connect").is_ok());
+        assert!(RouteKey::parse("send").unwrap().is_custom());
+        assert!(RouteKey::parse("$vote").is_err());
+        assert!(RouteKey::parse("a b").is_err());
     }
 }

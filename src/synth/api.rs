@@ -11,7 +11,7 @@ use crate::cfn::iam::{PolicyDocument, Role, Statement};
 use crate::cfn::lambda::Permission;
 use crate::cfn::logs::LogGroup;
 use crate::cfn::{Expr, Properties, Resource, RetainPolicy, Template};
-use crate::model::{self, Model, route_name};
+use crate::model::{self, Model};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
@@ -31,22 +31,22 @@ const ACCESS_LOG_FORMAT: &str = r#"{"requestId":"$context.requestId","requestTim
 
 /// Logical id of a route: `VoteRoute`.
 pub fn route_id(route: &model::Route) -> String {
-    format!("{}Route", route_name(&route.key))
+    format!("{}Route", route.key.name())
 }
 
 /// Logical id of a route's integration: `VoteIntegration`.
 pub fn integration_id(route: &model::Route) -> String {
-    format!("{}Integration", route_name(&route.key))
+    format!("{}Integration", route.key.name())
 }
 
 /// Logical id of a route's invoke permission: `VoteRoutePermission`.
 pub fn permission_id(route: &model::Route) -> String {
-    format!("{}RoutePermission", route_name(&route.key))
+    format!("{}RoutePermission", route.key.name())
 }
 
 /// Logical id of a route's response: `DefaultRouteResponse`.
 pub fn route_response_id(route: &model::Route) -> String {
-    format!("{}RouteResponse", route_name(&route.key))
+    format!("{}RouteResponse", route.key.name())
 }
 
 /// `arn:…:apigateway:{region}:lambda:path/2015-03-31/functions/{arn}/invocations`.
@@ -74,10 +74,10 @@ fn invoke_permission(function: &model::Function, source_arn: Expr) -> Resource {
     }))
 }
 
-fn function_of<'m>(model: &'m Model, handler: &str) -> &'m model::Function {
+fn function_of<'m>(model: &'m Model, name: &str) -> &'m model::Function {
     model
-        .function(handler)
-        .expect("every handler of a validated model has a function")
+        .function(name)
+        .expect("every function a validated model names exists")
 }
 
 pub(super) fn add(model: &Model, template: &mut Template) {
@@ -106,7 +106,7 @@ pub(super) fn add(model: &Model, template: &mut Template) {
     };
 
     if let Some(a) = model.api.authorizer() {
-        let function = function_of(model, &a.handler);
+        let function = function_of(model, &a.function);
         add_snapshotted(
             template,
             AUTHORIZER.into(),
@@ -129,27 +129,27 @@ pub(super) fn add(model: &Model, template: &mut Template) {
 
     let mut route_ids = Vec::new();
     for (route, authorizer) in model.api.all_routes() {
-        let function = function_of(model, &route.handler);
+        let function = function_of(model, &route.function);
         add_snapshotted(
             template,
             integration_id(route),
             Resource::new(Properties::Integration(Integration {
                 api_id: api_ref(),
-                description: Some(format!("{} -> handler `{}`", route.key, route.handler)),
+                description: Some(format!("{} -> function `{}`", route.key, route.function)),
                 integration_type: "AWS_PROXY",
                 integration_uri: invocation_uri(&functions::function_id(function)),
             })),
         );
         let mut route_resource = Resource::new(Properties::Route(Route {
             api_id: api_ref(),
-            route_key: route.key.clone(),
+            route_key: route.key.to_string(),
             authorization_type: if authorizer.is_some() {
                 "CUSTOM"
             } else {
                 "NONE"
             },
             authorizer_id: authorizer.map(|_| Expr::reference(AUTHORIZER)),
-            operation_name: Some(route_name(&route.key)),
+            operation_name: Some(route.key.name()),
             route_response_selection_expression: route.two_way.then_some("$default"),
             target: Expr::join(
                 "/",
@@ -159,12 +159,7 @@ pub(super) fn add(model: &Model, template: &mut Template) {
                 ],
             ),
         }));
-        if model
-            .api
-            .connect
-            .as_ref()
-            .is_some_and(|c| c.public && &c.route == route)
-        {
+        if model.api.public_connect() && route.key.as_str() == model::CONNECT {
             // Lets `sockstack check` tell an anonymous `$connect` the stack file chose
             // from a forgotten authorizer.
             route_resource.metadata =
@@ -210,11 +205,7 @@ pub(super) fn add(model: &Model, template: &mut Template) {
 
     let access_log_settings = model.stage.access_logs.then(|| {
         let mut log_group = Resource::new(Properties::LogGroup(LogGroup {
-            retention_in_days: model
-                .functions
-                .first()
-                .map(|f| f.log_retention_days)
-                .unwrap_or(14),
+            retention_in_days: model.stage.log_retention_days,
         }))
         .with_policy(if model.retain_logs {
             RetainPolicy::Retain
@@ -242,7 +233,10 @@ pub(super) fn add(model: &Model, template: &mut Template) {
                     "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs",
                 )],
                 policies: Vec::new(),
-            })),
+            }))
+            // Retained with the account settings that point at it: deleting the role
+            // would leave every API in the region unable to write logs.
+            .with_policy(RetainPolicy::Retain),
         );
         // Account settings outlive the stack: other APIs in the region rely on them.
         template.add(

@@ -1,29 +1,28 @@
-//! One Lambda function per handler, with its log group and role.
+//! One Lambda function per `functions:` entry, with its log group and role.
 
 use super::{ARTIFACT_BUCKET, iam, security, tables};
-use crate::cfn::lambda::{Code, Environment, Function, LoggingConfig};
+use crate::cfn::lambda::{Code, Environment, Function, LoggingConfig, TracingConfig};
 use crate::cfn::logs::LogGroup;
 use crate::cfn::{Expr, Properties, Resource, RetainPolicy, Template};
-use crate::model::{self, Model};
-use sockstack_contract::{Table, env};
+use crate::model::{self, EnvValue, Model};
 use std::collections::BTreeMap;
 
-/// Logical id of the function running `f`: `VoteFunction`.
+/// Logical id of function `f`: `VoteFunction`.
 pub fn function_id(f: &model::Function) -> String {
-    format!("{}Function", f.name())
+    format!("{}Function", f.stem())
 }
 
 /// Logical id of its log group: `VoteLogGroup`.
 pub fn log_group_id(f: &model::Function) -> String {
-    format!("{}LogGroup", f.name())
+    format!("{}LogGroup", f.stem())
 }
 
 /// Logical id of its role: `VoteRole`.
 pub fn role_id(f: &model::Function) -> String {
-    format!("{}Role", f.name())
+    format!("{}Role", f.stem())
 }
 
-/// `https://{api}.execute-api.{region}.{suffix}/{stage}`: where handlers post to `@connections`.
+/// `https://{api}.execute-api.{region}.{suffix}/{stage}`: where functions post to `@connections`.
 pub fn callback_url(model: &Model) -> Expr {
     Expr::sub(format!(
         "https://${{{}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{}",
@@ -32,26 +31,18 @@ pub fn callback_url(model: &Model) -> Expr {
     ))
 }
 
-/// The value the template gives environment variable `name` of function `f`.
-/// Every variable in the contract has one; `None` means the contract grew a
-/// variable synth does not know yet (a test guards against it).
-pub fn env_value(model: &Model, f: &model::Function, name: &str) -> Option<Expr> {
-    let authorizer = model.api.authorizer();
-    let value = match name {
-        env::CONNECTIONS_TABLE => tables::name(model.table(Table::Connections)),
-        env::PROFILES_TABLE => tables::name(model.table(Table::Profiles)),
-        env::CALLBACK_URL => callback_url(model),
-        env::NOTIFY_CONCURRENCY => Expr::str(f.notify_concurrency.to_string()),
-        env::JWKS_URL => Expr::str(authorizer?.jwks_url.clone()),
-        env::JWT_ISSUER => Expr::str(authorizer?.issuer.clone()),
-        env::JWT_AUDIENCE => Expr::str(authorizer?.audience.join(",")),
-        env::TOKEN_SOURCE => Expr::str(authorizer?.identity_source.first()?.clone()),
-        env::USER_ID_CLAIM => Expr::str(authorizer?.user_id_claim.clone()),
-        env::EMAIL_CLAIM => Expr::str(authorizer?.email_claim.clone()),
-        env::TEAM_ID_CLAIM => Expr::str(authorizer?.team_id_claim.clone()),
-        _ => return None,
-    };
-    Some(value)
+/// The template value of one environment variable.
+pub fn env_value(model: &Model, value: &EnvValue) -> Expr {
+    match value {
+        EnvValue::Literal(s) => Expr::str(s.clone()),
+        EnvValue::TableName(t) => tables::name(
+            model
+                .table(t)
+                .expect("a model's environment names its tables"),
+        ),
+        EnvValue::RegistryName => Expr::reference(sockstack_contract::registry::LOGICAL_ID),
+        EnvValue::CallbackUrl => callback_url(model),
+    }
 }
 
 pub(super) fn add(model: &Model, template: &mut Template) {
@@ -69,21 +60,15 @@ pub(super) fn add(model: &Model, template: &mut Template) {
         template.add(log_group_id(f), log_group);
         template.add(role_id(f), iam::function_role(model, f));
 
-        let access = f.profile.access();
-        let variables: BTreeMap<String, Expr> = access
-            .env
+        let variables: BTreeMap<String, Expr> = f
+            .environment
             .iter()
-            .map(|name| {
-                let value = env_value(model, f, name)
-                    .unwrap_or_else(|| panic!("no template value for environment variable {name}"));
-                (name.to_string(), value)
-            })
+            .map(|(name, value)| (name.clone(), env_value(model, value)))
             .collect();
         let function = Function {
             description: Some(format!(
-                "sockstack handler `{}` ({} access)",
-                f.handler,
-                f.profile.name()
+                "sockstack function `{}` (binary `{}`)",
+                f.name, f.handler
             )),
             architectures: vec![f.architecture.as_str()],
             code: Code {
@@ -100,12 +85,17 @@ pub(super) fn add(model: &Model, template: &mut Template) {
                 log_format: "JSON",
                 log_group: Expr::reference(log_group_id(f)),
             },
+            reserved_concurrent_executions: f.reserved_concurrency,
+            tracing_config: f.tracing.then_some(TracingConfig { mode: "Active" }),
         };
         let has_environment = function.environment.is_some();
         let mut resource = Resource::new(Properties::Function(function));
         security::suppress(&mut resource, security::FUNCTION);
         if has_environment {
             security::suppress(&mut resource, &[security::FUNCTION_ENVIRONMENT]);
+        }
+        if f.reserved_concurrency.is_none() {
+            security::suppress(&mut resource, &[security::NO_RESERVED_CONCURRENCY]);
         }
         template.add(function_id(f), resource);
     }

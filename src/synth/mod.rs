@@ -6,13 +6,13 @@
 //! | API, authorizer, its permission | `WebSocketApi`, `Authorizer`, `AuthorizerPermission` |
 //! | per route | `{Route}Route`, `{Route}Integration`, `{Route}RoutePermission`, `{Route}RouteResponse` |
 //! | deployment, stage, access logs | `Deployment{hash}`, `Stage`, `AccessLogs` |
-//! | per handler | `{Handler}Function`, `{Handler}Role`, `{Handler}LogGroup` |
-//! | tables | `ConnectionsTable`, `ProfilesTable` |
+//! | per function | `{Function}Function`, `{Function}Role`, `{Function}LogGroup` |
+//! | tables | `ConnectionsTable` (the registry), `{Table}Table`, `TableKey` |
 //! | account logging role | `ApiGatewayAccount`, `ApiGatewayAccountRole` |
 
 mod api;
 mod functions;
-mod iam;
+pub mod iam;
 mod outputs;
 pub mod security;
 mod tables;
@@ -65,3 +65,5 @@ pub use api::{integration_id, permission_id, route_id, route_response_id};
 pub use functions::{
     callback_url, env_value, function_id as functions_logical_id, log_group_id, role_id,
 };
+pub use iam::statements;
+pub use tables::TABLE_KEY;

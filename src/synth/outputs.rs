@@ -1,9 +1,10 @@
-//! Stack outputs: where clients connect, where handlers post, the table names.
+//! Stack outputs: where clients connect, where functions post, the table names.
 
 use super::{API, api_ref, functions, tables};
 use crate::cfn::{Expr, Output, Template};
 use crate::model::Model;
-use sockstack_contract::Table;
+use crate::model::pascal_case;
+use sockstack_contract::registry;
 
 pub(super) fn add(model: &Model, template: &mut Template) {
     let mut out = |name: &str, description: &str, value: Expr| {
@@ -37,11 +38,16 @@ pub(super) fn add(model: &Model, template: &mut Template) {
         "API Gateway stage",
         Expr::str(model.stage.name.clone()),
     );
-    for table in Table::ALL {
+    out(
+        "ConnectionsTableName",
+        "Name of the connection registry table",
+        Expr::reference(registry::LOGICAL_ID),
+    );
+    for table in &model.tables {
         out(
-            &format!("{}TableName", table.name()),
-            &format!("Name of the {} table", table.name()),
-            tables::name(model.table(table)),
+            &format!("{}TableName", pascal_case(&table.name)),
+            &format!("Name of the {} table", table.name),
+            tables::name(table),
         );
     }
 }

@@ -27,16 +27,18 @@ pub const FUNCTION: &[Skip] = &[
         id: "CKV_AWS_117",
         reason: "No VPC: the function only calls public AWS endpoints (DynamoDB, the API Gateway management API) and the JWKS URL; a VPC would add NAT cost, not isolation",
     },
-    Skip {
-        id: "CKV_AWS_115",
-        reason: "No reserved concurrency: the stage's throttling bounds invocations; reserving capacity would take it from the account pool",
-    },
 ];
+
+/// Functions the stack file gives no reserved concurrency.
+pub const NO_RESERVED_CONCURRENCY: Skip = Skip {
+    id: "CKV_AWS_115",
+    reason: "No reserved concurrency: the stage's throttling bounds invocations; reserving capacity would take it from the account pool (set functions.<name>.reservedConcurrency to reserve)",
+};
 
 /// Functions with environment variables.
 pub const FUNCTION_ENVIRONMENT: Skip = Skip {
     id: "CKV_AWS_173",
-    reason: "The environment holds only table names, URLs, claim names and numbers, never secrets; Lambda encrypts it at rest with its service key",
+    reason: "The environment holds only resource names, URLs, claim names and the stack file's literals; secrets are granted by name (SECRET_*), never by value; Lambda encrypts it at rest with its service key",
 };
 
 /// Every log group.
