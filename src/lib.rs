@@ -13,6 +13,7 @@ pub mod deploy;
 pub mod diff;
 pub mod emit;
 pub mod graph;
+pub mod init;
 pub mod model;
 pub mod pipeline;
 pub mod project;
