@@ -353,6 +353,18 @@ pub fn files(example: Example, runtime: &Path) -> Vec<(PathBuf, String)> {
     files
 }
 
+/// Writes a new file: one that exists (say, appeared since the folder was
+/// found empty) is reported, never replaced.
+fn write_new(path: &Path, text: &str) -> Result<(), InitError> {
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| InitError::Io(path.to_path_buf(), e))?;
+    file.write_all(text.as_bytes())
+        .map_err(|e| InitError::Io(path.to_path_buf(), e))
+}
+
 /// What [`init`] made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Created {
@@ -397,14 +409,7 @@ pub fn init(
         if let Some(parent) = full.parent() {
             fs::create_dir_all(parent).map_err(|e| InitError::Io(parent.to_path_buf(), e))?;
         }
-        // create_new: a file that appeared meanwhile is never overwritten.
-        let mut file = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&full)
-            .map_err(|e| InitError::Io(full.clone(), e))?;
-        file.write_all(text.as_bytes())
-            .map_err(|e| InitError::Io(full.clone(), e))?;
+        write_new(&full, text)?;
     }
     toolchain.prune_lock(dir).map_err(InitError::Lock)?;
     Ok(Created {
@@ -505,6 +510,20 @@ mod tests {
             let stack = example.stack();
             assert!(stack.starts_with("# yaml-language-server: $schema=stack.schema.json\n"));
         }
+    }
+
+    #[test]
+    fn write_new_never_replaces_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("Cargo.toml");
+        fs::write(&path, "mine").unwrap();
+        let err = write_new(&path, "theirs").unwrap_err();
+        assert!(
+            err.to_string()
+                .ends_with("Cargo.toml already exists: not overwritten"),
+            "{err}"
+        );
+        assert_eq!(fs::read_to_string(&path).unwrap(), "mine");
     }
 
     #[test]
