@@ -202,3 +202,181 @@ fn init_explains_a_bad_runtime_path_and_an_unknown_example() {
         "{help}"
     );
 }
+
+/// The resources of `type_name` in a template: (logical id, resource).
+fn resources<'a>(
+    t: &'a serde_json::Value,
+    type_name: &str,
+) -> Vec<(&'a String, &'a serde_json::Value)> {
+    t["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"] == type_name)
+        .collect()
+}
+
+#[test]
+fn chat_scaffold_deploys_on_moto_with_its_tables_roles_and_functions() {
+    use common::moto::{Moto, REGION};
+    use serde_json::Value;
+    use std::collections::BTreeMap;
+    let moto = Moto::start();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("chat");
+    sockstack(tmp.path())
+        .args(["init", "chat", "--example", "chat"])
+        .assert()
+        .success();
+    // A stack name of its own (moto may be shared with other tests).
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let stack_name = format!("chat-init-{}-{nanos}", std::process::id());
+    let file = dir.join("stacks/dev.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replacen("stack: chat-dev", &format!("stack: {stack_name}"), 1),
+    )
+    .unwrap();
+
+    // Stand-in bundles named by the real keys (moto never runs the code).
+    let sources = sockstack::sources::HandlerSources::open(&dir.join("handlers")).unwrap();
+    let synthesized =
+        sockstack::pipeline::synthesize(&file, &sources, sockstack::emit::Format::Yaml)
+            .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::create_dir_all(dir.join("bundles")).unwrap();
+    for f in &synthesized.model.functions {
+        let zip = sockstack::bundle::zip_bootstrap(b"#!/bin/sh\n# stand-in: moto never runs it\n")
+            .unwrap();
+        std::fs::write(dir.join("bundles").join(&f.bundle_key), zip).unwrap();
+    }
+    let bucket = format!("chat-init-{nanos}");
+    moto.aws(&[
+        "s3api",
+        "create-bucket",
+        "--bucket",
+        &bucket,
+        "--create-bucket-configuration",
+        &format!("LocationConstraint={REGION}"),
+    ]);
+    let out = moto
+        .sockstack(&dir)
+        .args([
+            "deploy",
+            "dev",
+            "--bucket",
+            &bucket,
+            "--bundles",
+            "bundles",
+            "--region",
+            REGION,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "deploy failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let template = moto.aws(&[
+        "cloudformation",
+        "get-template",
+        "--stack-name",
+        &stack_name,
+    ])["TemplateBody"]
+        .clone();
+    let template: Value = match template {
+        Value::String(text) => serde_yaml::from_str(&text).unwrap(),
+        other => other,
+    };
+    // Logical id → physical id (moto lists the ApiGatewayV2 resources it skips without ids).
+    let physical: BTreeMap<String, String> = moto.aws(&[
+        "cloudformation",
+        "list-stack-resources",
+        "--stack-name",
+        &stack_name,
+    ])["StackResourceSummaries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| {
+            Some((
+                r["LogicalResourceId"].as_str()?.to_string(),
+                r["PhysicalResourceId"].as_str()?.to_string(),
+            ))
+        })
+        .collect();
+
+    // Tables: the registry, rooms and messages, with the declared keys, indexes and TTL.
+    let tables = resources(&template, "AWS::DynamoDB::Table");
+    let ids: Vec<&str> = tables.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, ["ConnectionsTable", "MessagesTable", "RoomsTable"]);
+    for (id, r) in &tables {
+        let p = &r["Properties"];
+        let d = &moto.aws(&["dynamodb", "describe-table", "--table-name", &physical[*id]])["Table"];
+        assert_eq!(d["KeySchema"], p["KeySchema"], "{id}: key schema");
+        assert_eq!(
+            d["GlobalSecondaryIndexes"]
+                .as_array()
+                .map(Vec::len)
+                .unwrap_or(0),
+            p["GlobalSecondaryIndexes"]
+                .as_array()
+                .map(Vec::len)
+                .unwrap_or(0),
+            "{id}: indexes"
+        );
+    }
+    // moto's CloudFormation does not apply TimeToLiveSpecification: the TTL is
+    // checked on the template CloudFormation received.
+    for (id, r) in &tables {
+        assert_eq!(
+            r["Properties"]["TimeToLiveSpecification"]["AttributeName"], "expiresAt",
+            "{id}: TTL"
+        );
+    }
+    let messages = &moto.aws(&[
+        "dynamodb",
+        "describe-table",
+        "--table-name",
+        &physical["MessagesTable"],
+    ])["Table"];
+    assert_eq!(
+        messages["KeySchema"],
+        serde_json::json!([
+            {"AttributeName": "roomId", "KeyType": "HASH"},
+            {"AttributeName": "sentAt", "KeyType": "RANGE"}
+        ])
+    );
+
+    // One role per function, each with its inline policy; the functions with their memory.
+    let roles = resources(&template, "AWS::IAM::Role");
+    for (id, _) in &roles {
+        moto.aws(&["iam", "get-role", "--role-name", &physical[*id]]);
+    }
+    let functions = resources(&template, "AWS::Lambda::Function");
+    assert_eq!(
+        functions.len(),
+        6,
+        "authorizer, connect, disconnect, default, join, send"
+    );
+    assert!(roles.len() >= functions.len(), "a role per function");
+    for (id, r) in &functions {
+        let got = moto.aws(&["lambda", "get-function", "--function-name", &physical[*id]]);
+        assert_eq!(
+            got["Configuration"]["MemorySize"], r["Properties"]["MemorySize"],
+            "{id}"
+        );
+    }
+    let memory = |id: &str| {
+        functions.iter().find(|(i, _)| i.as_str() == id).unwrap().1["Properties"]["MemorySize"]
+            .clone()
+    };
+    assert_eq!(memory("SendFunction"), 512);
+    assert_eq!(memory("JoinFunction"), 256);
+}
