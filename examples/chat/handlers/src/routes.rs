@@ -71,12 +71,13 @@ pub fn parse_send(body: Option<&str>) -> Result<(String, String), Invalid> {
     }
 }
 
-fn caller_and_user(event: &RouteEvent) -> Result<(Caller, String), Response> {
-    let caller =
-        Caller::from_event(event).map_err(|e| reply::error(400, "bad_request", &e.to_string()))?;
+/// The caller and its user id, or the error answer (boxed: a response is large).
+fn caller_and_user(event: &RouteEvent) -> Result<(Caller, String), Box<Response>> {
+    let caller = Caller::from_event(event)
+        .map_err(|e| Box::new(reply::error(400, "bad_request", &e.to_string())))?;
     let user = caller
         .require(USER_ID)
-        .map_err(|e| reply::error(400, "bad_request", &e.to_string()))?
+        .map_err(|e| Box::new(reply::error(400, "bad_request", &e.to_string())))?
         .to_string();
     Ok((caller, user))
 }
@@ -99,7 +100,7 @@ pub struct Join {
 pub async fn join(j: &Join, event: &RouteEvent) -> Response {
     let (caller, user) = match caller_and_user(event) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let room = match parse_join(event.body.as_deref()) {
         Ok(room) => room,
@@ -139,7 +140,7 @@ pub struct Send {
 pub async fn send(s: &Send, event: &RouteEvent) -> Response {
     let (caller, user) = match caller_and_user(event) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let (room, text) = match parse_send(event.body.as_deref()) {
         Ok(parsed) => parsed,
