@@ -1,7 +1,7 @@
 //! `sockstack bundle`: builds the handler binaries for Lambda's
 //! `provided.al2023` runtime and zips each one reproducibly as `bootstrap`.
 //!
-//! - **Build.** One `cargo build --profile lambda -p sockstack-handlers --target T
+//! - **Build.** One `cargo build --profile lambda -p <handler crate> --target T
 //!   --bin …` for all requested handlers. Source paths are remapped
 //!   (`--remap-path-prefix`: the workspace becomes `/sockstack`, the cargo
 //!   home `/cargo`), so the same sources give the same bytes wherever the
@@ -17,7 +17,6 @@
 //!   ([`crate::sources::HandlerSources::bundle_key`]), the S3 key the template uses.
 
 use crate::sources::{HandlerSources, SourceError};
-use sockstack_contract::access::handlers::TOOLS;
 use std::ffi::OsString;
 use std::fmt;
 use std::fs;
@@ -29,8 +28,6 @@ use std::process::Command;
 pub const MAX_GLIBC: (u32, u32) = (2, 34);
 /// The cargo profile bundles are built with (defined in the workspace `Cargo.toml`).
 pub const PROFILE: &str = "lambda";
-/// The package that holds the handlers.
-pub const PACKAGE: &str = "sockstack-handlers";
 
 /// A Lambda architecture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -84,7 +81,7 @@ pub struct Options {
     pub handlers_dir: PathBuf,
     /// Where zips go.
     pub out_dir: PathBuf,
-    /// Handlers to bundle; empty means every handler binary except [`TOOLS`].
+    /// Binaries to bundle; empty means every binary of the handler crate.
     pub handlers: Vec<String>,
 }
 
@@ -204,12 +201,7 @@ pub enum Progress {
 /// The handlers `options` asks for, checked against the handlers member.
 pub fn select(sources: &HandlerSources, requested: &[String]) -> Result<Vec<String>, BundleError> {
     if requested.is_empty() {
-        return Ok(sources
-            .names()
-            .iter()
-            .filter(|n| !TOOLS.contains(&n.as_str()))
-            .cloned()
-            .collect());
+        return Ok(sources.names().to_vec());
     }
     let mut selected = Vec::new();
     for name in requested {
@@ -237,7 +229,8 @@ pub fn bundle(
         return Ok(Vec::new());
     }
     let workspace = workspace_of(&options.handlers_dir)?;
-    let mut command = build_command(options.arch, &workspace, &handlers)?;
+    let package = sources.package()?;
+    let mut command = build_command(options.arch, &workspace, &package, &handlers)?;
     progress(Progress::Building {
         handlers: handlers.clone(),
         command: describe(&command),
@@ -352,6 +345,7 @@ fn target_installed(triple: &str) -> bool {
 fn build_command(
     arch: Arch,
     workspace: &Path,
+    package: &str,
     handlers: &[String],
 ) -> Result<Command, BundleError> {
     let triple = arch.triple();
@@ -392,7 +386,7 @@ fn build_command(
         "--profile",
         PROFILE,
         "-p",
-        PACKAGE,
+        package,
         "--target",
         &target,
     ]);
@@ -529,18 +523,18 @@ mod tests {
     }
 
     #[test]
-    fn selection_defaults_to_functions_and_rejects_unknown_names() {
+    fn selection_defaults_to_every_binary_and_rejects_unknown_names() {
         let dir = std::env::temp_dir().join(format!("sockstack-bundle-{}", std::process::id()));
         let bin = dir.join("handlers/src/bin");
         fs::create_dir_all(&bin).unwrap();
-        for name in ["vote", "connect", "notify"] {
+        for name in ["send", "connect", "tool"] {
             fs::write(bin.join(format!("{name}.rs")), "fn main() {}").unwrap();
         }
         let sources = HandlerSources::open(&dir.join("handlers")).unwrap();
-        assert_eq!(select(&sources, &[]).unwrap(), ["connect", "vote"]);
+        assert_eq!(select(&sources, &[]).unwrap(), ["connect", "send", "tool"]);
         assert_eq!(
-            select(&sources, &["vote".into(), "vote".into(), "notify".into()]).unwrap(),
-            ["vote", "notify"]
+            select(&sources, &["send".into(), "send".into(), "tool".into()]).unwrap(),
+            ["send", "tool"]
         );
         let err = select(&sources, &["chat".into()]).unwrap_err();
         assert!(err.is_bad_input());

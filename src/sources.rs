@@ -171,6 +171,11 @@ impl HandlerSources {
         Ok(files)
     }
 
+    /// The handler crate's package name (from its `Cargo.toml`), for `cargo build -p`.
+    pub fn package(&self) -> Result<String, SourceError> {
+        package_name(&self.dir)
+    }
+
     /// The bundle key (`{handler}-{hash}.zip`) of `handler`.
     pub fn bundle_key(&self, handler: &str) -> Result<String, SourceError> {
         Ok(sockstack_contract::bundle::key(
@@ -325,26 +330,26 @@ mod tests {
         let h = ws.path().join("handlers");
         write(&h.join("Cargo.toml"), "[package]");
         write(&h.join("src/lib.rs"), "// lib");
-        write(&h.join("src/bin/vote.rs"), "fn main() {}");
+        write(&h.join("src/bin/send.rs"), "fn main() {}");
         write(&h.join("src/bin/chat/main.rs"), "fn main() {}");
         let sources = HandlerSources::open(&h).unwrap();
-        assert_eq!(sources.names(), ["chat", "vote"]);
+        assert_eq!(sources.names(), ["chat", "send"]);
 
-        let vote = sources.hash("vote").unwrap();
+        let send = sources.hash("send").unwrap();
         let chat = sources.hash("chat").unwrap();
-        assert_ne!(vote, chat);
+        assert_ne!(send, chat);
 
         write(&h.join("src/bin/chat/main.rs"), "fn main() { loop {} }");
         assert_eq!(
-            sources.hash("vote").unwrap(),
-            vote,
+            sources.hash("send").unwrap(),
+            send,
             "another binary changed"
         );
         assert_ne!(sources.hash("chat").unwrap(), chat);
 
         write(&h.join("src/lib.rs"), "// lib v2");
         let reopened = HandlerSources::open(&h).unwrap();
-        assert_ne!(reopened.hash("vote").unwrap(), vote, "the library changed");
+        assert_ne!(reopened.hash("send").unwrap(), send, "the library changed");
     }
 
     /// A workspace at `ws` whose handler crate depends by path on `runtime`, which

@@ -55,7 +55,7 @@ pub fn render(s: &Synthesized) -> String {
         .expect("the summary template renders every synthesized stack")
 }
 
-/// `connections: read, send; tables: profiles readwrite` — the grants in one line.
+/// `messages readwrite, connections read, connections send` — the grants in one line.
 fn grants_text(f: &Function) -> String {
     let parts: Vec<String> = f
         .grants

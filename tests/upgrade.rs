@@ -99,3 +99,47 @@ fn diff_from_format_1_templates_shows_no_data_loss() {
         "{stdout}"
     );
 }
+
+/// Synthesizes `dev.yaml` with `edit` applied into `out`, in a copy of the project.
+fn synth_dev_variant(dir: &Path, out: &str, edit: impl Fn(String) -> String) {
+    let project = dir.join(format!("project-{out}"));
+    fs::create_dir_all(project.join("stacks")).unwrap();
+    let text = fs::read_to_string(root().join("stacks/dev.yaml")).unwrap();
+    fs::write(project.join("stacks/dev.yaml"), edit(text)).unwrap();
+    sockstack(&project)
+        .arg("synth")
+        .arg("--handlers")
+        .arg(root().join("handlers"))
+        .arg("--out")
+        .arg(dir.join(out))
+        .assert()
+        .success();
+}
+
+#[test]
+fn diff_flags_a_table_update_that_creates_or_deletes_more_than_one_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let indexes = "    - {key: teamId, index: ByTeam}\n    - {key: userId, index: ByUser}\n";
+    synth_dev_variant(dir, "base", |t| t);
+    // One index more: DynamoDB can do it in one update.
+    synth_dev_variant(dir, "one", |t| {
+        t.replace(indexes, &format!("{indexes}    - email\n"))
+    });
+    // One index swapped for another: a delete and a create in one update.
+    synth_dev_variant(dir, "two", |t| {
+        t.replace(indexes, "    - {key: userId, index: ByUser}\n    - email\n")
+    });
+    let diff = |new: &str| {
+        let out = sockstack(dir).args(["diff", "base", new]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let one = diff("one");
+    assert!(one.contains("ConnectionsTable"), "{one}");
+    assert!(!one.contains("global secondary index(es)"), "{one}");
+    let two = diff("two");
+    assert!(
+        two.contains("this update creates 1 and deletes 1 global secondary index(es) (created: ByEmail; deleted: ByTeam)"),
+        "{two}"
+    );
+}

@@ -33,7 +33,7 @@ pub fn format_context<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -
 }
 
 /// The value of [`CONTEXT`] as `(context key, claim)` pairs; `None` if malformed.
-/// A claim may itself contain `=`-free punctuation such as `custom:team`.
+/// A claim may itself contain `=`-free punctuation such as `custom:room`.
 pub fn parse_context(value: &str) -> Option<Vec<(String, String)>> {
     crate::registry::parse_indexes(value)
 }
@@ -44,9 +44,9 @@ mod tests {
 
     #[test]
     fn context_round_trips() {
-        let v = format_context([("teamId", "custom:team"), ("email", "email")]);
-        assert_eq!(v, "email=email,teamId=custom:team");
+        let v = format_context([("roomId", "custom:room"), ("email", "email")]);
+        assert_eq!(v, "email=email,roomId=custom:room");
         let parsed = parse_context(&v).unwrap();
-        assert_eq!(parsed[1], ("teamId".to_string(), "custom:team".to_string()));
+        assert_eq!(parsed[1], ("roomId".to_string(), "custom:room".to_string()));
     }
 }

@@ -21,8 +21,8 @@ mod tests {
     #[test]
     fn key_keeps_a_short_hash() {
         assert_eq!(
-            super::key("vote", "0123456789abcdef0123"),
-            "vote-0123456789abcdef.zip"
+            super::key("send", "0123456789abcdef0123"),
+            "send-0123456789abcdef.zip"
         );
     }
 }

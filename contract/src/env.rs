@@ -1,9 +1,8 @@
-//! Environment variables the synthesized template sets on each function.
+//! Environment variables the synthesized template sets on functions (see also
+//! [`crate::grants`], [`crate::registry`] and [`crate::auth`]).
 
-/// Name of the Connections table.
+/// Name of the connection registry table (= [`crate::registry::TABLE_ENV`]).
 pub const CONNECTIONS_TABLE: &str = "CONNECTIONS_TABLE";
-/// Name of the Profiles table.
-pub const PROFILES_TABLE: &str = "PROFILES_TABLE";
 /// `https://{api}.execute-api.{region}.{suffix}/{stage}`: the `@connections`
 /// management endpoint (clients append `/@connections/{id}`).
 pub const CALLBACK_URL: &str = "CALLBACK_URL";
@@ -19,25 +18,8 @@ pub const JWT_AUDIENCE: &str = "JWT_AUDIENCE";
 /// Where the token is read from, as an identity-source expression
 /// (e.g. `route.request.querystring.token`).
 pub const TOKEN_SOURCE: &str = "TOKEN_SOURCE";
-/// Claim that carries the user id.
-pub const USER_ID_CLAIM: &str = "USER_ID_CLAIM";
-/// Claim that carries the email address.
-pub const EMAIL_CLAIM: &str = "EMAIL_CLAIM";
-/// Claim that carries the team id.
-pub const TEAM_ID_CLAIM: &str = "TEAM_ID_CLAIM";
 
 /// Default concurrency of a fan-out when [`NOTIFY_CONCURRENCY`] is not set.
 /// Measured: 256 posts in flight reach 5,000 posts/s against an endpoint answering in
 /// 10 ms on 2 cores; 32 reached 2,500.
 pub const DEFAULT_NOTIFY_CONCURRENCY: usize = 256;
-
-/// Keys of the context the authorizer passes on to every route of the connection
-/// (`requestContext.authorizer.*` in route events).
-pub mod context {
-    /// The verified user id.
-    pub const USER_ID: &str = "userId";
-    /// The user's email address (empty when the token has none).
-    pub const EMAIL: &str = "email";
-    /// The user's team id (empty when the token has none).
-    pub const TEAM_ID: &str = "teamId";
-}

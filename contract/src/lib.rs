@@ -6,14 +6,9 @@
 //! and how a bundle is named. The synthesizer turns these into CloudFormation;
 //! the handlers read them at start-up. Change a name here and both follow.
 
-pub mod access;
 pub mod auth;
 pub mod bundle;
 pub mod env;
 pub mod grants;
 pub mod naming;
 pub mod registry;
-pub mod tables;
-
-pub use access::{Access, AccessProfile, Grant};
-pub use tables::Table;

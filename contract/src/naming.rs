@@ -52,7 +52,7 @@ pub fn secret_env(name: &str) -> String {
     format!("{SECRET_PREFIX}{}", env_suffix(name))
 }
 
-/// `team-health` / `team_health` / `teamHealth` → `TeamHealth`: the stem of logical ids.
+/// `chat-app` / `chat_app` / `chatApp` → `ChatApp`: the stem of logical ids.
 pub fn pascal_case(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let mut upper = true;
@@ -79,10 +79,7 @@ mod tests {
     fn camel_case_and_punctuation_become_upper_snake() {
         assert_eq!(env_suffix("chatRooms"), "CHAT_ROOMS");
         assert_eq!(env_suffix("messages"), "MESSAGES");
-        assert_eq!(
-            env_suffix("/team-health/dev/api-key"),
-            "TEAM_HEALTH_DEV_API_KEY"
-        );
+        assert_eq!(env_suffix("/chat-app/dev/api-key"), "CHAT_APP_DEV_API_KEY");
         assert_eq!(env_suffix("a--b__c"), "A_B_C");
         assert_eq!(env_suffix("v2Items"), "V2_ITEMS");
         assert_eq!(env_suffix("URLs"), "URLS");
@@ -97,7 +94,7 @@ mod tests {
 
     #[test]
     fn pascal_case_joins_words() {
-        assert_eq!(pascal_case("team-health"), "TeamHealth");
+        assert_eq!(pascal_case("chat-app"), "ChatApp");
         assert_eq!(pascal_case("chat_rooms"), "ChatRooms");
         assert_eq!(pascal_case("chatRooms"), "ChatRooms");
         assert_eq!(pascal_case("$default"), "Default");

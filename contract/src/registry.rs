@@ -28,7 +28,7 @@ pub const TABLE_ENV: &str = "CONNECTIONS_TABLE";
 /// Environment variable: the indexed context keys and their index names, `key=Index,…`.
 pub const INDEXES_ENV: &str = "CONNECTIONS_INDEXES";
 
-/// The default index name for an indexed context key: `teamId` → `ByTeamId`.
+/// The default index name for an indexed context key: `roomId` → `ByRoomId`.
 pub fn index_name(key: &str) -> String {
     format!("By{}", crate::naming::pascal_case(key))
 }
@@ -65,23 +65,23 @@ mod tests {
 
     #[test]
     fn index_names_follow_the_key() {
-        assert_eq!(index_name("teamId"), "ByTeamId");
+        assert_eq!(index_name("roomId"), "ByRoomId");
         assert_eq!(index_name("room"), "ByRoom");
     }
 
     #[test]
     fn indexes_round_trip_sorted() {
-        let v = format_indexes([("userId", "ByUser"), ("teamId", "ByTeam")]);
-        assert_eq!(v, "teamId=ByTeam,userId=ByUser");
+        let v = format_indexes([("userId", "ByUser"), ("roomId", "ByRoom")]);
+        assert_eq!(v, "roomId=ByRoom,userId=ByUser");
         assert_eq!(
             parse_indexes(&v).unwrap(),
             vec![
-                ("teamId".to_string(), "ByTeam".to_string()),
+                ("roomId".to_string(), "ByRoom".to_string()),
                 ("userId".to_string(), "ByUser".to_string())
             ]
         );
         assert_eq!(parse_indexes("").unwrap(), vec![]);
-        assert_eq!(parse_indexes("teamId"), None);
+        assert_eq!(parse_indexes("roomId"), None);
         assert_eq!(parse_indexes("=x"), None);
     }
 }

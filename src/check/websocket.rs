@@ -162,10 +162,10 @@ mod tests {
 
     #[test]
     fn route_keys() {
-        for ok in ["$connect", "$disconnect", "$default", "vote", "team.chat"] {
+        for ok in ["$connect", "$disconnect", "$default", "send", "room.chat"] {
             assert!(check_route_key(ok).is_ok(), "{ok}");
         }
-        for bad in ["$vote", "", "two words"] {
+        for bad in ["$send", "", "two words"] {
             assert!(check_route_key(bad).is_err(), "{bad:?}");
         }
     }
@@ -184,14 +184,14 @@ mod tests {
             json!({"Type": "AWS::ApiGatewayV2::Route",
             "Properties": {"ApiId": {"Ref": "Api"}, "RouteKey": key, "AuthorizationType": auth}})
         };
-        assert!(rules(json!({"Resources": {"Api": api, "C": route("$connect", "CUSTOM"), "V": route("vote", "NONE")}})).is_empty());
+        assert!(rules(json!({"Resources": {"Api": api, "C": route("$connect", "CUSTOM"), "V": route("send", "NONE")}})).is_empty());
         assert_eq!(
-            rules(json!({"Resources": {"Api": api, "V": route("vote", "CUSTOM")}})),
+            rules(json!({"Resources": {"Api": api, "V": route("send", "CUSTOM")}})),
             ["authorizer-not-on-connect"]
         );
         assert_eq!(
             rules(
-                json!({"Resources": {"Api": api, "A": route("vote", "NONE"), "B": route("vote", "NONE")}})
+                json!({"Resources": {"Api": api, "A": route("send", "NONE"), "B": route("send", "NONE")}})
             ),
             ["duplicate-route-key"]
         );

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 pub const LONG_ABOUT: &str = "\
 Build the Lambda handlers and zip each one as `bootstrap` for the provided.al2023 runtime.
 
-Every handler binary of the handlers member (except tools such as `notify`) is built with the
+Every binary of the handler crate (or the ones named) is built with the
 `lambda` size profile for the chosen architecture, checked to need glibc 2.34 at most, and
 zipped reproducibly (fixed timestamps, mode 0755, remapped source paths: the same sources give
 the same bytes). Each zip is named <handler>-<hash of its sources>.zip, the S3 key the
@@ -23,7 +23,7 @@ missing tool.";
 pub const EXAMPLES: &str = "\
 Examples:
   sockstack bundle                         every handler, arm64 -> out/assets/
-  sockstack bundle --arch x86_64 vote      only vote, for x86_64
+  sockstack bundle --arch x86_64 connect   only connect, for x86_64
   sockstack bundle --out build/assets";
 
 /// Arguments of `bundle`.

@@ -235,8 +235,8 @@ stack: demo
 routes:
   - key: $connect
     handler: connect
-  - key: vote
-    handler: vote
+  - key: send
+    handler: send
     authorizer: true
 lambda: {memory: 64}
 ";

@@ -283,7 +283,7 @@ pub const FORMAT_1_CHANGES: &str = "\
     lambda:                 -> functions.defaults (and one entry per function under `functions:`)
     routes[].access         -> functions.<name>.grants (connections: read|write|send, tables: {T: read|write|readwrite}, parameters, secrets)
     tables.connections      -> connections: {indexBy: [...]} (the registry sockstack manages)
-    tables.profiles         -> tables.<name>: {key: {attr: S|N|B}} (any tables of your own)
+    tables.<fixed table>    -> tables.<name>: {key: {attr: S|N|B}} (any tables of your own)
     authorizer.claims       -> authorizer.context (context key <- claim) and authorizer.requiredClaims
     authorizer.jwksUrl/issuer/audience -> authorizer.jwt: {jwksUrl, issuer, audience}
     authorizer.cognito.userPoolId + audience -> authorizer.cognito: {userPoolId, clientId}

@@ -176,7 +176,7 @@ impl JsonSchema for EnvValue {
     }
 }
 
-/// One indexed context key: `teamId` (index `ByTeamId`) or `{key: teamId, index: ByTeam}`.
+/// One indexed context key: `roomId` (index `ByRoomId`) or `{key: roomId, index: ByRoom}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum IndexBy {
     /// The key alone; the index is named by `contract::registry::index_name`.

@@ -131,7 +131,7 @@ impl Default for Throttling {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RouteConfig {
     /// `$connect`, `$disconnect`, `$default`, or a custom key matched against the
-    /// route selection expression (e.g. `vote` for `{"action":"vote"}`).
+    /// route selection expression (e.g. `send` for `{"action":"send"}`).
     #[schemars(
         length(min = 1, max = 128),
         pattern(r"^(\$connect|\$disconnect|\$default|[^$\s][^\s]*)$")

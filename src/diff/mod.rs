@@ -14,6 +14,7 @@
 //! Reports are in [`report`]; the CLI is `crate::cli::diff`.
 
 pub mod fold;
+pub mod indexes;
 pub mod input;
 pub mod rename;
 pub mod replacement;
@@ -423,6 +424,7 @@ pub fn diff(old: &RawTemplate, new: &RawTemplate, schemas: &Schemas) -> ChangeSe
     cascade(old, new, schemas, &mut resources, &mut code);
     for r in &mut resources {
         consequences(r, old, new, schemas);
+        indexes::check(r, old, new);
     }
     resources.sort_by(|a, b| a.logical_id.cmp(&b.logical_id));
     code.sort_by(|a, b| a.logical_id.cmp(&b.logical_id));

@@ -205,7 +205,7 @@ pub(super) fn build(a: &AuthorizerConfig, p: &mut Vec<Problem>) -> Authorizer {
             p.push(Problem::value(
                 path,
                 format!("`{claim}` is not a claim name"),
-                "a claim name such as `sub` or `custom:team` (no `,` or `=`)",
+                "a claim name such as `sub` or `custom:room` (no `,` or `=`)",
             ));
         }
     }

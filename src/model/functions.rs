@@ -54,7 +54,7 @@ pub enum EnvValue {
 /// A Lambda function.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Function {
-    /// Its name in the stack file (`vote`): logical ids `VoteFunction`, `VoteRole`, `VoteLogGroup`.
+    /// Its name in the stack file (`send`): logical ids `SendFunction`, `SendRole`, `SendLogGroup`.
     pub name: String,
     /// The handler binary it runs.
     pub handler: String,
@@ -79,7 +79,7 @@ pub struct Function {
 }
 
 impl Function {
-    /// Logical-id stem: `vote` → `Vote`.
+    /// Logical-id stem: `send` → `Send`.
     pub fn stem(&self) -> String {
         pascal_case(&self.name)
     }

@@ -133,12 +133,12 @@ pub const DISCONNECT: &str = "$disconnect";
 pub const DEFAULT: &str = "$default";
 
 /// The readable name a route key gives its resources: `$connect` → `Connect`,
-/// `team-chat` → `TeamChat`.
+/// `room-chat` → `RoomChat`.
 pub fn route_name(key: &str) -> String {
     pascal_case(key.trim_start_matches('$'))
 }
 
-/// `team-chat_v2` → `TeamChatV2`: letters and digits only, each word capitalised.
+/// `room-chat_v2` → `RoomChatV2`: letters and digits only, each word capitalised.
 pub fn pascal_case(s: &str) -> String {
     sockstack_contract::naming::pascal_case(s)
 }
@@ -150,15 +150,15 @@ mod tests {
     #[test]
     fn names() {
         assert_eq!(route_name("$connect"), "Connect");
-        assert_eq!(route_name("team-chat_v2"), "TeamChatV2");
-        assert_eq!(route_name("vote"), "Vote");
+        assert_eq!(route_name("room-chat_v2"), "RoomChatV2");
+        assert_eq!(route_name("send"), "Send");
     }
 
     #[test]
     fn route_keys_are_checked() {
         assert!(RouteKey::parse("$connect").is_ok());
         assert!(RouteKey::parse("send").unwrap().is_custom());
-        assert!(RouteKey::parse("$vote").is_err());
+        assert!(RouteKey::parse("$send").is_err());
         assert!(RouteKey::parse("a b").is_err());
     }
 }

@@ -93,7 +93,7 @@ pub enum TableSource {
 /// One of the stack file's tables.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Table {
-    /// Its name in the stack file (`profiles`).
+    /// Its name in the stack file (`messages`).
     pub name: String,
     /// Its key.
     pub key: KeySchema,
@@ -102,7 +102,7 @@ pub struct Table {
 }
 
 impl Table {
-    /// The logical id of a created table: `ProfilesTable`.
+    /// The logical id of a created table: `MessagesTable`.
     pub fn logical_id(&self) -> String {
         format!("{}Table", pascal_case(&self.name))
     }

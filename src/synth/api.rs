@@ -29,17 +29,17 @@ pub const ACCOUNT_ROLE: &str = "ApiGatewayAccountRole";
 /// Fields of each access-log line.
 const ACCESS_LOG_FORMAT: &str = r#"{"requestId":"$context.requestId","requestTime":"$context.requestTime","eventType":"$context.eventType","routeKey":"$context.routeKey","connectionId":"$context.connectionId","status":"$context.status","ip":"$context.identity.sourceIp","error":"$context.error.message","authorizerError":"$context.authorizer.error","integrationError":"$context.integrationErrorMessage"}"#;
 
-/// Logical id of a route: `VoteRoute`.
+/// Logical id of a route: `SendRoute`.
 pub fn route_id(route: &model::Route) -> String {
     format!("{}Route", route.key.name())
 }
 
-/// Logical id of a route's integration: `VoteIntegration`.
+/// Logical id of a route's integration: `SendIntegration`.
 pub fn integration_id(route: &model::Route) -> String {
     format!("{}Integration", route.key.name())
 }
 
-/// Logical id of a route's invoke permission: `VoteRoutePermission`.
+/// Logical id of a route's invoke permission: `SendRoutePermission`.
 pub fn permission_id(route: &model::Route) -> String {
     format!("{}RoutePermission", route.key.name())
 }

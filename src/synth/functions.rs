@@ -7,17 +7,17 @@ use crate::cfn::{Expr, Properties, Resource, RetainPolicy, Template};
 use crate::model::{self, EnvValue, Model};
 use std::collections::BTreeMap;
 
-/// Logical id of function `f`: `VoteFunction`.
+/// Logical id of function `f`: `SendFunction`.
 pub fn function_id(f: &model::Function) -> String {
     format!("{}Function", f.stem())
 }
 
-/// Logical id of its log group: `VoteLogGroup`.
+/// Logical id of its log group: `SendLogGroup`.
 pub fn log_group_id(f: &model::Function) -> String {
     format!("{}LogGroup", f.stem())
 }
 
-/// Logical id of its role: `VoteRole`.
+/// Logical id of its role: `SendRole`.
 pub fn role_id(f: &model::Function) -> String {
     format!("{}Role", f.stem())
 }

@@ -1,5 +1,5 @@
 //! Model → CloudFormation: a pure function. Logical ids are stable and readable
-//! (`VoteRoute`, `ConnectionsTable`), so template diffs stay legible.
+//! (`SendRoute`, `ConnectionsTable`), so template diffs stay legible.
 //!
 //! | resource | logical id |
 //! | --- | --- |
