@@ -113,7 +113,7 @@ impl StackArgs {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create a project of your own from an example (team-health, chat, minimal).
+    /// Create a project of your own from one of the examples (see `init --help`).
     #[command(long_about = init::LONG_ABOUT, after_help = init::EXAMPLES)]
     Init(init::InitArgs),
     /// Synthesize stack files into CloudFormation templates under out/.
