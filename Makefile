@@ -91,4 +91,4 @@ bench-handlers:
 
 ## The same benchmarks run once each (criterion's test mode): a quick check for CI that they run to the end.
 bench-handlers-quick:
-	$(CARGO) test --release -p sockstack-runtime -p sockstack-handlers --benches
+	$(CARGO) test -p sockstack-runtime -p sockstack-handlers --benches
