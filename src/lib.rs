@@ -14,6 +14,7 @@ pub mod deploy;
 pub mod diff;
 pub mod emit;
 pub mod graph;
+pub mod init;
 pub mod input;
 pub mod model;
 pub mod pipeline;

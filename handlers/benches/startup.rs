@@ -3,11 +3,11 @@
 //! them (target: ≤ 2.5 MB). Binaries are the bench profile's (release) builds;
 //! zips are read from `$BUNDLE_DIR` (default `out/assets` in the workspace).
 //! `cargo bench -p sockstack-handlers --bench startup`
+//! (`cargo test -p sockstack-handlers --benches` runs each binary once: the quick mode).
 
 use axum::Router;
 use axum::routing::get;
-use sockstack_handlers::legacy::AccessProfile;
-use sockstack_handlers::legacy::access::handlers;
+use sockstack_runtime::contract::{auth, grants, naming, registry};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -17,11 +17,42 @@ const RUNS: usize = 21;
 
 fn binary(handler: &str) -> &'static str {
     match handler {
-        handlers::AUTHORIZER => env!("CARGO_BIN_EXE_authorizer"),
-        handlers::CONNECT => env!("CARGO_BIN_EXE_connect"),
-        handlers::DISCONNECT => env!("CARGO_BIN_EXE_disconnect"),
-        handlers::DEFAULT => env!("CARGO_BIN_EXE_default"),
-        handlers::VOTE => env!("CARGO_BIN_EXE_vote"),
+        "authorizer" => env!("CARGO_BIN_EXE_authorizer"),
+        "connect" => env!("CARGO_BIN_EXE_connect"),
+        "disconnect" => env!("CARGO_BIN_EXE_disconnect"),
+        "default" => env!("CARGO_BIN_EXE_default"),
+        "vote" => env!("CARGO_BIN_EXE_vote"),
+        other => panic!("{other}"),
+    }
+}
+
+/// The environment each function's grants give it (values that pass the start-up checks).
+fn environment(handler: &str) -> Vec<(String, &'static str)> {
+    let table = || {
+        vec![
+            (registry::TABLE_ENV.to_string(), "connections"),
+            (
+                registry::INDEXES_ENV.to_string(),
+                "teamId=ByTeam,userId=ByUser",
+            ),
+            (naming::table_env(sockstack_handlers::PROFILES), "profiles"),
+        ]
+    };
+    match handler {
+        "authorizer" => vec![
+            (auth::JWKS_URL.to_string(), "https://example.test/jwks"),
+            (auth::JWT_ISSUER.to_string(), "https://example.test/"),
+            (auth::JWT_AUDIENCE.to_string(), "web"),
+            (auth::CONTEXT.to_string(), "userId=sub"),
+        ],
+        "connect" | "disconnect" => table(),
+        "vote" => {
+            let mut v = table();
+            v.push((grants::CALLBACK_URL.to_string(), "https://example.test/dev"));
+            v.push((grants::NOTIFY_CONCURRENCY.to_string(), "32"));
+            v
+        }
+        "default" => vec![(grants::ROUTE_KEYS.to_string(), "vote")],
         other => panic!("{other}"),
     }
 }
@@ -57,13 +88,7 @@ fn main() {
     rt.spawn(async move { axum::serve(listener, router).await.unwrap() });
 
     println!("process start -> first Runtime API request ({runs} runs, median / min):");
-    for handler in [
-        handlers::AUTHORIZER,
-        handlers::CONNECT,
-        handlers::DISCONNECT,
-        handlers::DEFAULT,
-        handlers::VOTE,
-    ] {
+    for handler in ["authorizer", "connect", "disconnect", "default", "vote"] {
         let mut times = Vec::new();
         for _ in 0..runs {
             *first_poll.lock().unwrap() = None;
@@ -79,15 +104,7 @@ fn main() {
                 .env("AWS_SECRET_ACCESS_KEY", "s")
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());
-            let profile = AccessProfile::for_handler(handler).unwrap();
-            for name in profile.access().env {
-                use sockstack_handlers::legacy::env;
-                let value = match *name {
-                    env::JWKS_URL | env::CALLBACK_URL => "https://example.test/x",
-                    env::NOTIFY_CONCURRENCY => "32",
-                    env::TOKEN_SOURCE => "route.request.querystring.token",
-                    _ => "value",
-                };
+            for (name, value) in environment(handler) {
                 command.env(name, value);
             }
             let started = Instant::now();

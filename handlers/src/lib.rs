@@ -1,30 +1,22 @@
-//! Lambda functions of the sockstack WebSocket backend.
+//! The team-health example: a team votes, everyone in the team sees each vote.
 //!
-//! The binaries in `src/bin/` are small: each reads its settings from the
-//! environment once (failing fast, naming the missing variable) and then runs
-//! the Lambda handler loop. The logic lives here:
+//! Built on `sockstack-runtime`. The stack file gives it:
+//! - an authorizer whose context is `userId` (← `sub`), `email`, `teamId`;
+//! - a registry indexed by `teamId` and `userId` (a team's, a user's connections);
+//! - its own table `profiles` (`{userId: S}`, a string set of the user's open
+//!   connection ids), granted `write` to connect, disconnect and vote.
 //!
-//! - [`auth`] and [`jwks`]: the `$connect` authorizer (RS256 JWTs against a cached JWKS);
-//! - [`store`]: connections and profiles over DynamoDB;
-//! - [`notify`]: `PostToConnection` fan-out with bounded concurrency and retries;
-//! - [`connection`], [`vote`], [`reply`]: the routes (`$connect`/`$disconnect`,
-//!   `vote`, `$default`); [`caller`] reads who sent an event;
-//! - [`settings`], [`aws`] and [`logging`]: environment, SDK clients, log lines.
-//!
-//! Every name shared with the synthesized template (environment variables,
-//! tables, attributes, indexes) comes from [`contract`].
+//! Modules: [`profiles`] (the table), [`connection`] (`$connect`,
+//! `$disconnect`), [`vote`] (the `vote` route). `$default` and the authorizer
+//! are the runtime's.
 
-pub use sockstack_contract as contract;
-
-pub mod auth;
-pub mod aws;
-pub mod caller;
 pub mod connection;
-pub mod jwks;
-pub mod legacy;
-pub mod logging;
-pub mod notify;
-pub mod reply;
-pub mod settings;
-pub mod store;
+pub mod profiles;
 pub mod vote;
+
+/// Context key of the verified user id (`authorizer.context` in the stack file).
+pub const USER_ID: &str = "userId";
+/// Context key of the user's team.
+pub const TEAM_ID: &str = "teamId";
+/// The stack file's name of the profiles table (its name is in `TABLE_PROFILES`).
+pub const PROFILES: &str = "profiles";

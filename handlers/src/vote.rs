@@ -1,13 +1,16 @@
 //! The `vote` route: `{"action":"vote","value":…}` is checked and sent to
-//! every live connection of the sender's team.
+//! every live connection of the sender's team (the registry's `teamId`
+//! index); connections that are gone leave the registry and their profile.
 
-use crate::caller::Caller;
-use crate::legacy::access::handlers;
-use crate::notify::{Notifier, notify_team};
-use crate::reply;
-use crate::store::Store;
-use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
+use crate::profiles::Profiles;
+use crate::{TEAM_ID, USER_ID};
 use serde_json::{Map, Value, json};
+use sockstack_runtime::fanout::{FanOut, Notifier, send_to_group};
+use sockstack_runtime::registry::{Registry, StoreError};
+use sockstack_runtime::{Caller, Response, RouteEvent, reply};
+
+/// The route key (and the `action` of every vote message).
+pub const ACTION: &str = "vote";
 
 /// Longest string value accepted, in characters.
 pub const MAX_VALUE_CHARS: usize = 64;
@@ -44,11 +47,11 @@ pub fn parse(body: Option<&str>) -> Result<Value, Invalid> {
         return Err(invalid("invalid_json", "the message must be a JSON object"));
     };
     match fields.remove("action") {
-        Some(Value::String(a)) if a == handlers::VOTE => {}
+        Some(Value::String(a)) if a == ACTION => {}
         _ => {
             return Err(invalid(
                 "invalid_action",
-                format!("\"action\" must be {:?}", handlers::VOTE),
+                format!("\"action\" must be {ACTION:?}"),
             ));
         }
     }
@@ -83,26 +86,54 @@ pub fn parse(body: Option<&str>) -> Result<Value, Invalid> {
 }
 
 /// The message every connection of the team receives.
-pub fn message(caller: &Caller, team_id: &str, value: &Value) -> Vec<u8> {
+pub fn message(user_id: &str, team_id: &str, value: &Value, at_ms: i64) -> Vec<u8> {
     let mut m = Map::new();
     m.insert("type".into(), json!("vote"));
     m.insert("teamId".into(), json!(team_id));
-    m.insert("userId".into(), json!(caller.user_id));
+    m.insert("userId".into(), json!(user_id));
     m.insert("value".into(), value.clone());
-    m.insert("at".into(), json!(caller.request_time_ms));
+    m.insert("at".into(), json!(at_ms));
     Value::Object(m).to_string().into_bytes()
 }
 
+/// What vote (and the `notify` tool) use.
+#[derive(Debug, Clone)]
+pub struct Sender {
+    /// The registry (`connections: [read, send]`).
+    pub registry: Registry,
+    /// The profiles table (`profiles: write`), for connections that are gone.
+    pub profiles: Profiles,
+    /// Posts to `@connections`.
+    pub notifier: Notifier,
+}
+
+impl Sender {
+    /// Sends `data` to every live connection whose context `key` is `value`,
+    /// then removes the gone ones from their users' profiles (the runtime
+    /// already removed their registry rows). Clean-up failures are logged.
+    pub async fn send(&self, key: &str, value: &str, data: &[u8]) -> Result<FanOut, StoreError> {
+        let result = send_to_group(&self.registry, &self.notifier, key, value, data).await?;
+        for gone in &result.gone {
+            if let Some(user) = gone.get(USER_ID)
+                && let Err(e) = self.profiles.remove(user, &gone.connection_id).await
+            {
+                tracing::warn!(connection_id = %gone.connection_id, error = %e, "profile not cleaned");
+            }
+        }
+        Ok(result)
+    }
+}
+
 /// Handles one `vote` event.
-pub async fn handle(
-    store: &Store,
-    notifier: &Notifier,
-    event: &ApiGatewayWebsocketProxyRequest,
-) -> ApiGatewayProxyResponse {
+pub async fn handle(sender: &Sender, event: &RouteEvent) -> Response {
     let caller = match Caller::from_event(event) {
         Ok(caller) => caller,
+        Err(e) => return reply::error(400, "bad_request", &e.to_string()),
+    };
+    let user = match caller.require(USER_ID) {
+        Ok(user) => user.to_string(),
         Err(e) => {
-            tracing::error!(error = %e, "vote without a caller");
+            tracing::error!(error = %e, "vote without a user");
             return reply::error(400, "bad_request", &e.to_string());
         }
     };
@@ -110,11 +141,11 @@ pub async fn handle(
         Ok(value) => value,
         Err(e) => return reply::error(400, e.code, &e.message),
     };
-    let Some(team_id) = caller.team_id.clone() else {
+    let Some(team_id) = caller.get(TEAM_ID).map(str::to_string) else {
         return reply::error(403, "no_team", "your token names no team to vote in");
     };
-    let data = message(&caller, &team_id, &value);
-    match notify_team(store, notifier, &team_id, &data).await {
+    let data = message(&user, &team_id, &value, caller.at_ms());
+    match sender.send(TEAM_ID, &team_id, &data).await {
         Ok(result) => reply::ok(&json!({
             "type": "voted",
             "delivered": result.delivered.len(),

@@ -8,6 +8,7 @@ mod deploy;
 mod destroy;
 pub mod diff;
 mod graph;
+mod init;
 mod outputs;
 mod schema;
 mod synth;
@@ -112,6 +113,9 @@ impl StackArgs {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Create a project of your own from one of the examples (see `init --help`).
+    #[command(long_about = init::LONG_ABOUT, after_help = init::EXAMPLES)]
+    Init(init::InitArgs),
     /// Synthesize stack files into CloudFormation templates under out/.
     #[command(long_about = synth::LONG_ABOUT, after_help = synth::EXAMPLES)]
     Synth(synth::SynthArgs),
@@ -150,6 +154,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let paint = color::Paint::for_stderr(cli.color);
     let code = match &cli.command {
         Command::Bundle(args) => return bundle::run(args),
+        Command::Init(args) => init::run(args, &paint),
         Command::Synth(args) => synth::run(args, &paint),
         Command::Validate(args) => validate::run(args, &paint),
         Command::Check(args) => check::run(args, &paint),

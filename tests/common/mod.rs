@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod moto;
+pub mod scanners;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;

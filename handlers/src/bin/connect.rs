@@ -1,22 +1,20 @@
-//! `$connect`: records the connection in the Connections table and the user's
-//! Profiles row (see `sockstack_handlers::connection`).
+//! `$connect`: see `sockstack_handlers::connection::connect`.
 //!
-//! Environment: `CONNECTIONS_TABLE`, `PROFILES_TABLE`.
+//! Grants: `connections: write` (`CONNECTIONS_TABLE`, `CONNECTIONS_INDEXES`),
+//! `profiles: write` (`TABLE_PROFILES`).
 
-use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest as Request;
-use lambda_runtime::{Error, LambdaEvent, service_fn};
-use sockstack_handlers::settings::{Env, exit_on_error};
-use sockstack_handlers::store::Store;
-use sockstack_handlers::{aws, connection};
+use sockstack_handlers::connection::{self, Tables};
+use sockstack_handlers::profiles::Profiles;
+use sockstack_runtime::{Env, Registry, aws, exit_on_error};
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Error> {
-    sockstack_handlers::logging::init();
-    let config = aws::load_config().await;
-    let store = exit_on_error(Store::from_source(aws::dynamodb_client(&config), &Env));
-    let store = &store;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Request>| async move {
-        Ok::<_, Error>(connection::connect(store, &event.payload).await)
-    }))
-    .await
+async fn main() -> Result<(), sockstack_runtime::lambda_runtime::Error> {
+    sockstack_runtime::logging::init();
+    let db = aws::dynamodb_client(&aws::load_config().await);
+    let tables = Tables {
+        registry: exit_on_error(Registry::from_source(db.clone(), &Env)),
+        profiles: exit_on_error(Profiles::from_source(db, &Env)),
+    };
+    let tables = &tables;
+    sockstack_runtime::serve(|event| async move { connection::connect(tables, &event).await }).await
 }

@@ -1,17 +1,15 @@
 //! `$default`: answers the sender, through the route response, with an error
-//! listing the valid actions (see `sockstack_handlers::reply`).
-//!
-//! Environment: none.
+//! listing the valid actions: the stack's custom route keys (`ROUTE_KEYS`).
 
-use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest as Request;
-use lambda_runtime::{Error, LambdaEvent, service_fn};
-use sockstack_handlers::reply;
+use sockstack_runtime::{Env, reply};
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Error> {
-    sockstack_handlers::logging::init();
-    lambda_runtime::run(service_fn(|event: LambdaEvent<Request>| async move {
-        Ok::<_, Error>(reply::unknown_action(event.payload.body.as_deref()))
-    }))
+async fn main() -> Result<(), sockstack_runtime::lambda_runtime::Error> {
+    sockstack_runtime::logging::init();
+    let valid = reply::route_keys(&Env);
+    let valid = &valid;
+    sockstack_runtime::serve(
+        |event| async move { reply::unknown_action(event.body.as_deref(), valid) },
+    )
     .await
 }

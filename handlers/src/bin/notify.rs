@@ -1,7 +1,6 @@
 //! `notify`: pushes a message to a user's or a team's connections from
 //! OUTSIDE AWS (a script, a cron job, another service). It is not a Lambda
-//! function: the synthesizer lists it with the handlers only because it lives
-//! in `src/bin/`, and no built-in access profile is defined for it.
+//! function: no stack file's `functions:` names it, so no template builds it.
 //!
 //! ```text
 //! notify (--team TEAM | --user USER) [--message JSON] [--endpoint URL] [--concurrency N]
@@ -11,10 +10,10 @@
 //! is sent as is to every live connection (requests SigV4-signed by the AWS
 //! SDK with the credentials and region of the environment: `AWS_ACCESS_KEY_ID`,
 //! `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION`, profiles, …);
-//! connections that are gone are removed from both tables.
+//! connections that are gone are removed from the registry and their profile.
 //!
-//! Environment: `CONNECTIONS_TABLE`, `PROFILES_TABLE`, `CALLBACK_URL` (the
-//! stack's callback URL output; `--endpoint` overrides it),
+//! Environment: `CONNECTIONS_TABLE`, `CONNECTIONS_INDEXES` (`teamId=…,userId=…`),
+//! `TABLE_PROFILES`, `CALLBACK_URL` (the stack's callback URL output; `--endpoint` overrides it),
 //! `NOTIFY_CONCURRENCY` (optional). `AWS_ENDPOINT_URL_DYNAMODB` points
 //! DynamoDB elsewhere.
 //!
@@ -23,10 +22,13 @@
 //! or settings, 3 the connections could not be read.
 
 use serde_json::json;
-use sockstack_handlers::notify::{Notifier, notify_team, notify_user};
-use sockstack_handlers::settings::{self, Env, SettingsError};
-use sockstack_handlers::store::Store;
-use sockstack_handlers::{aws, contract::env};
+use sockstack_handlers::profiles::Profiles;
+use sockstack_handlers::vote::Sender;
+use sockstack_handlers::{TEAM_ID, USER_ID};
+use sockstack_runtime::contract::grants;
+use sockstack_runtime::fanout::Notifier;
+use sockstack_runtime::settings::{self, Env, SettingsError};
+use sockstack_runtime::{Registry, aws};
 use std::io::Read;
 use std::process::ExitCode;
 
@@ -123,7 +125,7 @@ async fn main() -> ExitCode {
     }
     let callback_url = match args.endpoint {
         Some(url) => url,
-        None => match settings::required(&Env, env::CALLBACK_URL) {
+        None => match settings::required(&Env, grants::CALLBACK_URL) {
             Ok(url) => url,
             Err(e) => return settings_error(e),
         },
@@ -136,22 +138,29 @@ async fn main() -> ExitCode {
         Some(n) => n,
         None => match settings::positive(
             &Env,
-            env::NOTIFY_CONCURRENCY,
-            env::DEFAULT_NOTIFY_CONCURRENCY,
+            grants::NOTIFY_CONCURRENCY,
+            grants::DEFAULT_NOTIFY_CONCURRENCY,
         ) {
             Ok(n) => n,
             Err(e) => return settings_error(e),
         },
     };
     let config = aws::load_config().await;
-    let store = match Store::from_source(aws::dynamodb_client(&config), &Env) {
-        Ok(store) => store,
+    let db = aws::dynamodb_client(&config);
+    let tables = Registry::from_source(db.clone(), &Env)
+        .and_then(|registry| Ok((registry, Profiles::from_source(db, &Env)?)));
+    let (registry, profiles) = match tables {
+        Ok(tables) => tables,
         Err(e) => return settings_error(e),
     };
-    let notifier = Notifier::new(aws::connections_client(&config, &callback_url), concurrency);
+    let sender = Sender {
+        registry,
+        profiles,
+        notifier: Notifier::new(aws::connections_client(&config, &callback_url), concurrency),
+    };
     let sent = match &args.target {
-        Target::Team(team) => notify_team(&store, &notifier, team, message.as_bytes()).await,
-        Target::User(user) => notify_user(&store, &notifier, user, message.as_bytes()).await,
+        Target::Team(team) => sender.send(TEAM_ID, team, message.as_bytes()).await,
+        Target::User(user) => sender.send(USER_ID, user, message.as_bytes()).await,
     };
     let result = match sent {
         Ok(result) => result,

@@ -1,28 +1,31 @@
-//! Local stand-ins for the AWS parts the handlers talk to, all on 127.0.0.1:
-//! RSA keys and JWTs made in the test, a JWKS server, a `@connections`
-//! server, DynamoDB on moto_server, and a proxy that records the DynamoDB
-//! calls made through it.
-#![allow(dead_code)]
+//! Local stand-ins for the AWS parts handlers talk to, all on 127.0.0.1, for
+//! handler crates' tests (feature `testing`): RSA keys and JWTs made in the
+//! test, a JWKS server, a `@connections` server, DynamoDB on moto_server
+//! (`MOTO_ENDPOINT`, or `moto_server` on `PATH`), a proxy that records the
+//! DynamoDB calls made through it, and a Lambda Runtime API to run a handler
+//! binary under. No mocks: each is a real HTTP server.
+#![allow(dead_code, missing_docs)]
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::rsa::{KeyPair, KeySize};
 use aws_lc_rs::signature::{self, KeyPair as _};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::IntoResponse;
+use axum::routing::{get, post};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use serde_json::{Value, json};
-use sockstack_handlers::legacy::tables::{Table, connections};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::sync::{Notify, mpsc};
 
 pub fn now_secs() -> i64 {
     SystemTime::now()
@@ -490,143 +493,159 @@ pub async fn sdk_config(endpoint: Option<&str>) -> aws_config::SdkConfig {
 
 static TABLE_SEQ: AtomicUsize = AtomicUsize::new(0);
 
-/// Fresh Connections and Profiles tables (unique names) on moto.
-pub struct Tables {
-    pub db: aws_sdk_dynamodb::Client,
-    pub connections: String,
-    pub profiles: String,
+/// A table name no other test uses: `{prefix}-{pid}-{seq}-{ms}`.
+pub fn unique_name(prefix: &str) -> String {
+    let seq = TABLE_SEQ.fetch_add(1, Ordering::SeqCst);
+    format!("{prefix}-{}-{seq}-{}", std::process::id(), now_ms())
 }
 
-impl Tables {
-    pub async fn create(prefix: &str) -> Tables {
-        use aws_sdk_dynamodb::types::{
-            AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-            Projection, ProjectionType, ScalarAttributeType,
-        };
-        let config = sdk_config(Some(&moto_endpoint())).await;
-        let db = aws_sdk_dynamodb::Client::new(&config);
-        let seq = TABLE_SEQ.fetch_add(1, Ordering::SeqCst);
-        let unique = format!("{prefix}-{}-{seq}-{}", std::process::id(), now_ms());
-        let mut names = HashMap::new();
-        for table in Table::ALL {
-            let name = format!("{}-{unique}", table.name());
-            let mut attributes: BTreeSet<&str> = BTreeSet::from([table.partition_key()]);
-            let mut create = db
-                .create_table()
-                .table_name(&name)
-                .billing_mode(BillingMode::PayPerRequest)
-                .key_schema(
-                    KeySchemaElement::builder()
-                        .attribute_name(table.partition_key())
-                        .key_type(KeyType::Hash)
-                        .build()
-                        .unwrap(),
-                );
-            for (index, key) in table.indexes() {
-                attributes.insert(key);
-                create = create.global_secondary_indexes(
-                    GlobalSecondaryIndex::builder()
-                        .index_name(*index)
-                        .key_schema(
-                            KeySchemaElement::builder()
-                                .attribute_name(*key)
-                                .key_type(KeyType::Hash)
-                                .build()
-                                .unwrap(),
-                        )
-                        .projection(
-                            Projection::builder()
-                                .projection_type(ProjectionType::All)
-                                .build(),
-                        )
-                        .build()
-                        .unwrap(),
-                );
-            }
-            for attribute in attributes {
-                create = create.attribute_definitions(
-                    AttributeDefinition::builder()
-                        .attribute_name(attribute)
-                        .attribute_type(ScalarAttributeType::S)
-                        .build()
-                        .unwrap(),
-                );
-            }
-            create.send().await.unwrap_or_else(|e| {
-                panic!(
-                    "creating table {name} on moto: {}",
-                    aws_sdk_dynamodb::error::DisplayErrorContext(e)
+/// A DynamoDB client of moto.
+pub async fn dynamodb() -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(&sdk_config(Some(&moto_endpoint())).await)
+}
+
+/// A key schema: `(attribute, type)` pairs, partition key first, types `S`, `N` or `B`.
+pub type Key<'a> = &'a [(&'a str, &'a str)];
+
+fn key_elements(
+    key: Key<'_>,
+    attributes: &mut BTreeMap<String, String>,
+) -> Vec<aws_sdk_dynamodb::types::KeySchemaElement> {
+    use aws_sdk_dynamodb::types::{KeySchemaElement, KeyType};
+    key.iter()
+        .enumerate()
+        .map(|(i, (name, ty))| {
+            attributes.insert(name.to_string(), ty.to_string());
+            KeySchemaElement::builder()
+                .attribute_name(*name)
+                .key_type(if i == 0 {
+                    KeyType::Hash
+                } else {
+                    KeyType::Range
+                })
+                .build()
+                .unwrap()
+        })
+        .collect()
+}
+
+/// Creates an on-demand table on moto with this key and global secondary
+/// indexes (`(index name, key)`, projection ALL); returns its unique name.
+pub async fn create_table(
+    db: &aws_sdk_dynamodb::Client,
+    prefix: &str,
+    key: Key<'_>,
+    indexes: &[(&str, Key<'_>)],
+) -> String {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, GlobalSecondaryIndex, Projection, ProjectionType,
+        ScalarAttributeType,
+    };
+    let name = unique_name(prefix);
+    let mut attributes = BTreeMap::new();
+    let mut create = db
+        .create_table()
+        .table_name(&name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .set_key_schema(Some(key_elements(key, &mut attributes)));
+    for (index, index_key) in indexes {
+        create = create.global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(*index)
+                .set_key_schema(Some(key_elements(index_key, &mut attributes)))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
                 )
-            });
-            names.insert(table, name);
-        }
-        Tables {
-            db,
-            connections: names[&Table::Connections].clone(),
-            profiles: names[&Table::Profiles].clone(),
-        }
+                .build()
+                .unwrap(),
+        );
     }
+    for (attribute, ty) in attributes {
+        create = create.attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(attribute)
+                .attribute_type(ScalarAttributeType::from(ty.as_str()))
+                .build()
+                .unwrap(),
+        );
+    }
+    create.send().await.unwrap_or_else(|e| {
+        panic!(
+            "creating table {name} on moto: {}",
+            aws_sdk_dynamodb::error::DisplayErrorContext(e)
+        )
+    });
+    name
+}
 
-    /// A store over these tables using `db` (e.g. a client through the recording proxy).
-    pub fn store_with(&self, db: aws_sdk_dynamodb::Client) -> sockstack_handlers::store::Store {
-        sockstack_handlers::store::Store::new(db, &self.connections, &self.profiles)
-    }
+/// A fresh registry table on moto (schema of `contract::registry`) with an
+/// index per `(context key, index name)`; returns its name.
+pub async fn create_registry(db: &aws_sdk_dynamodb::Client, indexes: &[(&str, &str)]) -> String {
+    use sockstack_contract::registry::CONNECTION_ID;
+    let keys: Vec<[(&str, &str); 1]> = indexes.iter().map(|(k, _)| [(*k, "S")]).collect();
+    let gsis: Vec<(&str, Key<'_>)> = indexes
+        .iter()
+        .zip(&keys)
+        .map(|((_, index), key)| (*index, &key[..]))
+        .collect();
+    create_table(db, "connections", &[(CONNECTION_ID, "S")], &gsis).await
+}
 
-    pub fn store(&self) -> sockstack_handlers::store::Store {
-        self.store_with(self.db.clone())
-    }
+/// A [`Registry`](sockstack_runtime::Registry) over `table` with these indexes, through `db`.
+pub fn registry(
+    db: aws_sdk_dynamodb::Client,
+    table: &str,
+    indexes: &[(&str, &str)],
+) -> sockstack_runtime::Registry {
+    sockstack_runtime::Registry::new(
+        db,
+        table,
+        indexes.iter().map(|(k, i)| (k.to_string(), i.to_string())),
+    )
+}
 
-    pub async fn connection_row(
-        &self,
-        id: &str,
-    ) -> Option<HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
-        use aws_sdk_dynamodb::types::AttributeValue;
-        self.db
-            .get_item()
-            .table_name(&self.connections)
-            .key(
-                connections::CONNECTION_ID,
-                AttributeValue::S(id.to_string()),
-            )
-            .consistent_read(true)
-            .send()
-            .await
-            .unwrap()
-            .item
-    }
+/// A DynamoDB row: attribute name → value.
+pub type Row = HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;
 
-    pub async fn profile_row(
-        &self,
-        user: &str,
-    ) -> Option<HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
-        use aws_sdk_dynamodb::types::AttributeValue;
-        self.db
-            .get_item()
-            .table_name(&self.profiles)
-            .key(
-                sockstack_handlers::legacy::tables::profiles::USER_ID,
-                AttributeValue::S(user.to_string()),
-            )
-            .consistent_read(true)
-            .send()
-            .await
-            .unwrap()
-            .item
+/// The row with this key (consistent read), if any.
+pub async fn get_row(
+    db: &aws_sdk_dynamodb::Client,
+    table: &str,
+    key: &[(&str, aws_sdk_dynamodb::types::AttributeValue)],
+) -> Option<Row> {
+    let mut get = db.get_item().table_name(table).consistent_read(true);
+    for (name, value) in key {
+        get = get.key(*name, value.clone());
     }
+    get.send().await.unwrap().item
+}
 
-    /// The connection ids in the user's profile (empty when no row or no set).
-    pub async fn profile_connections(&self, user: &str) -> BTreeSet<String> {
-        self.profile_row(user)
-            .await
-            .and_then(|row| {
-                row.get(sockstack_handlers::legacy::tables::profiles::CONNECTIONS)
-                    .and_then(|v| v.as_ss().ok())
-                    .cloned()
-            })
-            .unwrap_or_default()
-            .into_iter()
-            .collect()
-    }
+/// The registry row of `connection_id`, if any.
+pub async fn registry_row(
+    db: &aws_sdk_dynamodb::Client,
+    table: &str,
+    connection_id: &str,
+) -> Option<Row> {
+    get_row(
+        db,
+        table,
+        &[(
+            sockstack_contract::registry::CONNECTION_ID,
+            aws_sdk_dynamodb::types::AttributeValue::S(connection_id.to_string()),
+        )],
+    )
+    .await
+}
+
+/// An attribute as a string (`S` and `N` as they are, others debug-printed).
+pub fn attr(row: &Row, name: &str) -> Option<String> {
+    row.get(name).map(|v| match v {
+        aws_sdk_dynamodb::types::AttributeValue::S(s) => s.clone(),
+        aws_sdk_dynamodb::types::AttributeValue::N(n) => n.clone(),
+        other => format!("{other:?}"),
+    })
 }
 
 // ---------------------------------------------------------------- recording proxy
@@ -714,21 +733,23 @@ impl RecordingProxy {
 
 // ---------------------------------------------------------------- events
 
-/// A WebSocket route event as API Gateway sends it to a Lambda proxy integration.
+/// A WebSocket route event as API Gateway sends it to a Lambda proxy
+/// integration. `principal` and `context` are what the authorizer answered
+/// (`None`: a public connection).
 pub fn route_event(
     route: &str,
     connection_id: &str,
-    user: Option<&str>,
-    team: Option<&str>,
+    principal: Option<&str>,
+    context: &[(&str, &str)],
     body: Option<&str>,
 ) -> Value {
     let mut authorizer = serde_json::Map::new();
-    if let Some(user) = user {
-        authorizer.insert("principalId".into(), json!(user));
-        authorizer.insert("userId".into(), json!(user));
-        authorizer.insert("email".into(), json!(format!("{user}@example.test")));
-        authorizer.insert("teamId".into(), json!(team.unwrap_or("")));
+    if let Some(principal) = principal {
+        authorizer.insert("principalId".into(), json!(principal));
         authorizer.insert("integrationLatency".into(), json!(12));
+    }
+    for (k, v) in context {
+        authorizer.insert(k.to_string(), json!(v));
     }
     let event_type = match route {
         "$connect" => "CONNECT",
@@ -758,4 +779,269 @@ pub fn route_event(
         event["body"] = json!(body);
     }
     event
+}
+
+/// [`route_event`] as the typed event handlers take.
+pub fn typed_route_event(
+    route: &str,
+    connection_id: &str,
+    principal: Option<&str>,
+    context: &[(&str, &str)],
+    body: Option<&str>,
+) -> sockstack_runtime::RouteEvent {
+    serde_json::from_value(route_event(route, connection_id, principal, context, body)).unwrap()
+}
+
+/// The JSON body of a handler's answer.
+pub fn body(r: &sockstack_runtime::Response) -> Value {
+    match &r.body {
+        Some(aws_lambda_events::encodings::Body::Text(t)) => serde_json::from_str(t).unwrap(),
+        other => panic!("no JSON body: {other:?}"),
+    }
+}
+
+/// A `$connect` REQUEST authorizer event with `token` in the query string.
+pub fn authorizer_event(token: &str) -> Value {
+    json!({
+        "type": "REQUEST",
+        "methodArn": "arn:aws:execute-api:us-east-1:123456789012:abc123/test/$connect",
+        "headers": {"Host": "abc123.execute-api.us-east-1.amazonaws.com"},
+        "multiValueHeaders": {},
+        "queryStringParameters": {"token": token},
+        "stageVariables": {},
+        "requestContext": {
+            "routeKey": "$connect", "eventType": "CONNECT", "stage": STAGE,
+            "connectedAt": now_ms(), "requestTimeEpoch": now_ms(), "requestId": "r",
+            "connectionId": "c-auth", "apiId": "abc123", "identity": {"sourceIp": "127.0.0.1"}
+        }
+    })
+}
+
+// ---------------------------------------------------------------- Lambda Runtime API
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Response(Value),
+    Error(Value),
+}
+
+pub struct RuntimeState {
+    queue: tokio::sync::Mutex<mpsc::Receiver<(String, Value)>>,
+    pub outcomes: Mutex<HashMap<String, Outcome>>,
+    pub init_errors: Mutex<Vec<Value>>,
+    pub done: Notify,
+    pub polls: AtomicUsize,
+    pub first_poll: Mutex<Option<Instant>>,
+}
+
+/// A Lambda Runtime API for one function process.
+pub struct RuntimeApi {
+    pub addr: String,
+    events: mpsc::Sender<(String, Value)>,
+    pub state: Arc<RuntimeState>,
+    seq: AtomicUsize,
+}
+
+async fn next(State(s): State<Arc<RuntimeState>>) -> impl IntoResponse {
+    s.polls.fetch_add(1, Ordering::SeqCst);
+    s.first_poll
+        .lock()
+        .unwrap()
+        .get_or_insert_with(Instant::now);
+    let Some((id, event)) = s.queue.lock().await.recv().await else {
+        return (StatusCode::GONE, HeaderMap::new(), String::new());
+    };
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        "lambda-runtime-aws-request-id",
+        HeaderValue::from_str(&id).unwrap(),
+    );
+    let deadline = (now_ms() + 30_000).to_string();
+    headers.insert(
+        "lambda-runtime-deadline-ms",
+        HeaderValue::from_str(&deadline).unwrap(),
+    );
+    headers.insert(
+        "lambda-runtime-invoked-function-arn",
+        HeaderValue::from_static("arn:aws:lambda:us-east-1:123456789012:function:test"),
+    );
+    headers.insert(
+        "lambda-runtime-trace-id",
+        HeaderValue::from_static("Root=1-00000000-000000000000000000000000"),
+    );
+    headers.insert("content-type", HeaderValue::from_static("application/json"));
+    (StatusCode::OK, headers, event.to_string())
+}
+
+fn parse(body: &Bytes) -> Value {
+    serde_json::from_slice(body)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into()))
+}
+
+async fn response(
+    State(s): State<Arc<RuntimeState>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> StatusCode {
+    s.outcomes
+        .lock()
+        .unwrap()
+        .insert(id, Outcome::Response(parse(&body)));
+    s.done.notify_waiters();
+    StatusCode::ACCEPTED
+}
+
+async fn error(
+    State(s): State<Arc<RuntimeState>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> StatusCode {
+    s.outcomes
+        .lock()
+        .unwrap()
+        .insert(id, Outcome::Error(parse(&body)));
+    s.done.notify_waiters();
+    StatusCode::ACCEPTED
+}
+
+async fn init_error(State(s): State<Arc<RuntimeState>>, body: Bytes) -> StatusCode {
+    s.init_errors.lock().unwrap().push(parse(&body));
+    StatusCode::ACCEPTED
+}
+
+impl RuntimeApi {
+    pub async fn start() -> RuntimeApi {
+        let (tx, rx) = mpsc::channel(16);
+        let state = Arc::new(RuntimeState {
+            queue: tokio::sync::Mutex::new(rx),
+            outcomes: Mutex::new(HashMap::new()),
+            init_errors: Mutex::new(Vec::new()),
+            done: Notify::new(),
+            polls: AtomicUsize::new(0),
+            first_poll: Mutex::new(None),
+        });
+        let router = Router::new()
+            .route("/2018-06-01/runtime/invocation/next", get(next))
+            .route(
+                "/2018-06-01/runtime/invocation/{id}/response",
+                post(response),
+            )
+            .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
+            .route("/2018-06-01/runtime/init/error", post(init_error))
+            .with_state(state.clone());
+        let addr = serve(router).await;
+        RuntimeApi {
+            addr: addr.to_string(),
+            events: tx,
+            state,
+            seq: AtomicUsize::new(0),
+        }
+    }
+
+    pub async fn invoke(&self, event: Value) -> Outcome {
+        let id = format!("req-{}", self.seq.fetch_add(1, Ordering::SeqCst));
+        self.events.send((id.clone(), event)).await.unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let notified = self.state.done.notified();
+            if let Some(outcome) = self.state.outcomes.lock().unwrap().get(&id) {
+                return outcome.clone();
+            }
+            assert!(Instant::now() < deadline, "no answer to {id} within 30 s");
+            let _ = tokio::time::timeout(Duration::from_millis(200), notified).await;
+        }
+    }
+}
+
+/// A function process, killed when dropped.
+pub struct Function {
+    pub child: Child,
+    pub started: Instant,
+}
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the handler binary at `path` under `runtime` with the variables
+/// Lambda itself sets, `AWS_ENDPOINT_URL` = moto, and `vars`: nothing else.
+pub fn spawn(
+    path: &str,
+    handler: &str,
+    runtime: &RuntimeApi,
+    vars: &[(String, String)],
+) -> Function {
+    let mut command = Command::new(path);
+    command
+        .env_clear()
+        // What Lambda itself sets on every function.
+        .env("AWS_LAMBDA_RUNTIME_API", &runtime.addr)
+        .env("AWS_LAMBDA_FUNCTION_NAME", format!("test-{handler}"))
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env(
+            "AWS_LAMBDA_LOG_GROUP_NAME",
+            format!("/sockstack/test-{handler}"),
+        )
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "stream")
+        .env("AWS_REGION", REGION)
+        .env("AWS_DEFAULT_REGION", REGION)
+        .env("AWS_ACCESS_KEY_ID", "testkey")
+        .env("AWS_SECRET_ACCESS_KEY", "testsecret")
+        .env("AWS_SESSION_TOKEN", "testtoken")
+        // Test only: DynamoDB is moto.
+        .env("AWS_ENDPOINT_URL", moto_endpoint())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (name, value) in vars {
+        command.env(name, value);
+    }
+    Function {
+        started: Instant::now(),
+        child: command.spawn().unwrap(),
+    }
+}
+
+impl Function {
+    /// Waits up to `within` for the process to exit: its status code and standard error.
+    pub fn wait_exit(&mut self, within: Duration) -> Option<(i32, String)> {
+        let deadline = Instant::now() + within;
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                let mut stderr = String::new();
+                use std::io::Read;
+                self.child
+                    .stderr
+                    .take()
+                    .unwrap()
+                    .read_to_string(&mut stderr)
+                    .unwrap();
+                return Some((status.code().unwrap_or(-1), stderr));
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        None
+    }
+
+    /// Milliseconds from process start to its first `next` poll of `runtime`.
+    pub fn first_poll_ms(&self, runtime: &RuntimeApi) -> f64 {
+        let first = runtime.state.first_poll.lock().unwrap().expect("polled");
+        first.duration_since(self.started).as_secs_f64() * 1000.0
+    }
+}
+
+impl Outcome {
+    /// The JSON body of a route handler's response (panics on a function error).
+    pub fn body(&self) -> Value {
+        match self {
+            Outcome::Response(r) => {
+                serde_json::from_str(r["body"].as_str().unwrap_or("null")).unwrap()
+            }
+            Outcome::Error(e) => panic!("function error: {e}"),
+        }
+    }
 }

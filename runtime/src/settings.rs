@@ -10,11 +10,11 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SettingsError {
     /// A required variable is not set (or is empty).
-    Missing(&'static str),
+    Missing(String),
     /// A variable is set to something unusable.
     Invalid {
         /// The variable.
-        name: &'static str,
+        name: String,
         /// Its value.
         value: String,
         /// What was expected.
@@ -65,32 +65,44 @@ impl<F: Fn(&str) -> Option<String>> Source for F {
 }
 
 /// A required variable.
-pub fn required(source: &dyn Source, name: &'static str) -> Result<String, SettingsError> {
-    source.get(name).ok_or(SettingsError::Missing(name))
+pub fn required(source: &dyn Source, name: &str) -> Result<String, SettingsError> {
+    source
+        .get(name)
+        .ok_or_else(|| SettingsError::Missing(name.to_string()))
 }
 
 /// An optional variable.
-pub fn optional(source: &dyn Source, name: &'static str) -> Option<String> {
+pub fn optional(source: &dyn Source, name: &str) -> Option<String> {
     source.get(name)
 }
 
 /// An optional positive integer, `default` when unset.
-pub fn positive(
-    source: &dyn Source,
-    name: &'static str,
-    default: usize,
-) -> Result<usize, SettingsError> {
+pub fn positive(source: &dyn Source, name: &str, default: usize) -> Result<usize, SettingsError> {
     match source.get(name) {
         None => Ok(default),
         Some(value) => match value.trim().parse::<usize>() {
             Ok(n) if n > 0 => Ok(n),
             _ => Err(SettingsError::Invalid {
-                name,
+                name: name.to_string(),
                 value,
                 expected: "a positive integer".to_string(),
             }),
         },
     }
+}
+
+/// A list variable: comma-separated, items trimmed, empty items dropped; empty when unset.
+pub fn list(source: &dyn Source, name: &str) -> Vec<String> {
+    source
+        .get(name)
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|i| !i.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Prints the error and exits with status 1: what a binary does when its
@@ -116,10 +128,12 @@ mod tests {
             "E" => Some("  ".to_string()),
             _ => None,
         };
-        assert_eq!(required(&src, "X"), Err(SettingsError::Missing("X")));
-        assert_eq!(required(&src, "E"), Err(SettingsError::Missing("E")));
+        assert_eq!(required(&src, "X"), Err(SettingsError::Missing("X".into())));
+        assert_eq!(required(&src, "E"), Err(SettingsError::Missing("E".into())));
         let err = positive(&src, "N", 3).unwrap_err();
         assert!(err.to_string().contains("N=\"0\""), "{err}");
         assert_eq!(positive(&src, "M", 3), Ok(3));
+        let src = |_: &str| Some(" b, a ,,c".to_string());
+        assert_eq!(list(&src, "L"), ["b", "a", "c"]);
     }
 }

@@ -1,22 +1,23 @@
 //! `PostToConnection` fan-out.
 //!
-//! Posts one message to many connections with bounded concurrency. Each post
-//! is retried with exponential backoff and full jitter on 429 (throttled) and
-//! 5xx; 410 Gone marks the connection stale (the caller deletes it from both
-//! tables, see [`notify_connections`]); 413 is reported as a payload that is
-//! too large; any other answer is a failure for that connection only.
+//! Posts one message to many connections with bounded concurrency
+//! (`NOTIFY_CONCURRENCY`). Each post is retried with exponential backoff and
+//! full jitter on 429 (throttled) and 5xx; 410 Gone marks the connection stale
+//! (and [`send`] deletes its registry row); 413 is reported as a payload that
+//! is too large; any other answer is a failure for that connection only.
 //!
 //! The SDK's own retries are switched off for this client (see
 //! [`crate::aws::connections_client`]): this module is the one retry policy.
+//! Needs the `connections: send` grant (and `connections: read` for [`send_to_group`]).
 
-use crate::legacy::env;
+use crate::registry::{Connection, Registry, StoreError};
 use crate::settings::{self, SettingsError, Source};
-use crate::store::{Connection, Store, StoreError};
 use aws_sdk_apigatewaymanagement::Client;
 use aws_sdk_apigatewaymanagement::error::SdkError;
 use aws_sdk_apigatewaymanagement::primitives::Blob;
 use futures_util::StreamExt;
 use futures_util::stream;
+use sockstack_contract::grants::{CALLBACK_URL, DEFAULT_NOTIFY_CONCURRENCY, NOTIFY_CONCURRENCY};
 use std::time::Duration;
 
 /// How each post is retried.
@@ -63,21 +64,18 @@ pub struct NotifySettings {
 
 impl NotifySettings {
     /// Reads `CALLBACK_URL` (required) and `NOTIFY_CONCURRENCY` (default
-    /// [`env::DEFAULT_NOTIFY_CONCURRENCY`]).
+    /// [`DEFAULT_NOTIFY_CONCURRENCY`]).
     pub fn from_source(source: &dyn Source) -> Result<Self, SettingsError> {
-        let callback_url = settings::required(source, env::CALLBACK_URL)?;
+        let callback_url = settings::required(source, CALLBACK_URL)?;
         crate::aws::check_callback_url(&callback_url).map_err(|expected| {
             SettingsError::Invalid {
-                name: env::CALLBACK_URL,
+                name: CALLBACK_URL.to_string(),
                 value: callback_url.clone(),
                 expected,
             }
         })?;
-        let concurrency = settings::positive(
-            source,
-            env::NOTIFY_CONCURRENCY,
-            env::DEFAULT_NOTIFY_CONCURRENCY,
-        )?;
+        let concurrency =
+            settings::positive(source, NOTIFY_CONCURRENCY, DEFAULT_NOTIFY_CONCURRENCY)?;
         Ok(NotifySettings {
             callback_url,
             concurrency,
@@ -127,6 +125,14 @@ enum Attempt {
 }
 
 impl Notifier {
+    /// A notifier posting to `settings.callback_url` with the credentials of `config`.
+    pub fn from_settings(config: &aws_config::SdkConfig, settings: &NotifySettings) -> Self {
+        Notifier::new(
+            crate::aws::connections_client(config, &settings.callback_url),
+            settings.concurrency,
+        )
+    }
+
     /// A notifier keeping at most `concurrency` posts in flight.
     pub fn new(client: Client, concurrency: usize) -> Self {
         Notifier {
@@ -215,18 +221,18 @@ impl Notifier {
     }
 }
 
-/// Fans `data` out to `targets`, then deletes the connections that were gone
-/// from both tables. Clean-up failures are logged, not returned: the message
-/// went out, and the rows expire anyway.
-pub async fn notify_connections(
-    store: &Store,
+/// Fans `data` out to `targets`, then deletes the registry rows of the
+/// connections that were gone. Clean-up failures are logged, not returned: the
+/// message went out, and the rows expire anyway.
+pub async fn send(
+    registry: &Registry,
     notifier: &Notifier,
     targets: &[Connection],
     data: &[u8],
 ) -> FanOut {
     let result = notifier.fan_out(targets, data).await;
     let cleanups = stream::iter(&result.gone)
-        .map(|c| async move { (c, store.remove_stale(c).await) })
+        .map(|c| async move { (c, registry.remove(&c.connection_id).await) })
         .buffer_unordered(notifier.concurrency());
     let cleanups: Vec<(&Connection, Result<(), StoreError>)> = cleanups.collect().await;
     for (c, outcome) in cleanups {
@@ -243,30 +249,28 @@ pub async fn notify_connections(
     result
 }
 
-/// Sends `data` to every live connection of `team_id`.
-pub async fn notify_team(
-    store: &Store,
+/// Sends `data` to every live connection whose context `key` is `value`
+/// (an indexed key: `connections.indexBy`).
+pub async fn send_to_group(
+    registry: &Registry,
     notifier: &Notifier,
-    team_id: &str,
+    key: &str,
+    value: &str,
     data: &[u8],
 ) -> Result<FanOut, StoreError> {
-    let targets = store
-        .team_connections(team_id, crate::store::now_ms())
-        .await?;
-    Ok(notify_connections(store, notifier, &targets, data).await)
+    let targets = registry.members(key, value, crate::now_ms()).await?;
+    Ok(send(registry, notifier, &targets, data).await)
 }
 
-/// Sends `data` to every live connection of `user_id`.
-pub async fn notify_user(
-    store: &Store,
+/// Sends `data` to the connections with these ids (gone ones are removed from the registry).
+pub async fn send_to_ids(
+    registry: &Registry,
     notifier: &Notifier,
-    user_id: &str,
+    ids: &[String],
     data: &[u8],
-) -> Result<FanOut, StoreError> {
-    let targets = store
-        .user_connections(user_id, crate::store::now_ms())
-        .await?;
-    Ok(notify_connections(store, notifier, &targets, data).await)
+) -> FanOut {
+    let targets: Vec<Connection> = ids.iter().map(Connection::id).collect();
+    send(registry, notifier, &targets, data).await
 }
 
 #[cfg(test)]

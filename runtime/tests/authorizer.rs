@@ -2,6 +2,7 @@
 //! keys generated here: every deny case, key rotation, a storm of unknown
 //! kids, and the JWKS endpoint going down.
 
+#[path = "../src/testing.rs"]
 mod common;
 
 use aws_lambda_events::apigw::{
@@ -9,8 +10,9 @@ use aws_lambda_events::apigw::{
 };
 use common::*;
 use serde_json::{Value, json};
-use sockstack_handlers::auth::{AuthSettings, Authorizer, Denial, Identity, TokenSource};
-use sockstack_handlers::jwks::JwksCache;
+use sockstack_runtime::auth::{AuthSettings, Authorizer, Denial, Identity, TokenSource};
+use sockstack_runtime::jwks::JwksCache;
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -22,9 +24,12 @@ fn settings(jwks_url: &str) -> AuthSettings {
         issuer: ISSUER.to_string(),
         audiences: vec!["other-client".to_string(), AUDIENCE.to_string()],
         token_source: TokenSource::QueryString("token".to_string()),
-        user_id_claim: "sub".to_string(),
-        email_claim: "email".to_string(),
-        team_id_claim: "custom:team".to_string(),
+        context: vec![
+            ("email".to_string(), "email".to_string()),
+            ("teamId".to_string(), "custom:team".to_string()),
+            ("userId".to_string(), "sub".to_string()),
+        ],
+        required_claims: vec!["sub".to_string()],
     }
 }
 
@@ -133,10 +138,10 @@ async fn cognito_access_token_uses_client_id() {
     assert_eq!(
         who,
         Identity {
-            user_id: "user-2".into(),
-            email: String::new(),
-            team_id: String::new()
-        }
+            principal_id: "user-2".into(),
+            context: BTreeMap::from([("userId".to_string(), "user-2".to_string())]),
+        },
+        "absent optional claims leave their keys out"
     );
     let mut other_client = access.clone();
     other_client["client_id"] = json!("someone-else");
@@ -414,20 +419,52 @@ async fn header_token_source_strips_bearer() {
 }
 
 #[tokio::test]
-async fn custom_claim_names() {
+async fn context_maps_configured_claims_and_required_claims_deny() {
     let s = setup().await;
     let mut settings = settings(&s.jwks.url);
-    settings.user_id_claim = "uid".into();
-    settings.team_id_claim = "org".into();
+    settings.context = vec![
+        ("level".to_string(), "lvl".to_string()),
+        ("orgId".to_string(), "org".to_string()),
+        ("verified".to_string(), "email_verified".to_string()),
+        ("groups".to_string(), "cognito:groups".to_string()),
+    ];
+    settings.required_claims = vec!["sub".to_string(), "org".to_string()];
     let auth = Authorizer::new(settings);
-    let mut claims = id_claims("ignored");
-    claims["uid"] = json!("u-7");
+    let mut claims = id_claims("u-7");
     claims["org"] = json!("org-3");
+    claims["lvl"] = json!(4);
+    claims["email_verified"] = json!(true);
+    claims["cognito:groups"] = json!(["a", "b"]);
     let who = auth.verify(&s.key.token(&claims)).await.unwrap();
+    assert_eq!(who.principal_id, "u-7", "principalId is always sub");
     assert_eq!(
-        (who.user_id.as_str(), who.team_id.as_str()),
-        ("u-7", "org-3")
+        who.context,
+        BTreeMap::from([
+            ("level".to_string(), "4".to_string()),
+            ("orgId".to_string(), "org-3".to_string()),
+            ("verified".to_string(), "true".to_string()),
+        ]),
+        "scalars as strings; an array claim is left out"
     );
+    let response = auth.authorize(&request(Some(&s.key.token(&claims)))).await;
+    assert_eq!(
+        response.context,
+        json!({"level": "4", "orgId": "org-3", "verified": "true"})
+    );
+    for org in [None, Some(json!("")), Some(json!({"id": 1}))] {
+        let mut c = claims.clone();
+        match org {
+            None => {
+                c.as_object_mut().unwrap().remove("org");
+            }
+            Some(v) => c["org"] = v,
+        }
+        assert_eq!(
+            auth.verify(&s.key.token(&c)).await,
+            Err(Denial::MissingClaim("org".into())),
+            "{c}"
+        );
+    }
 }
 
 #[tokio::test]

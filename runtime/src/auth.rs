@@ -7,11 +7,15 @@
 //! looked at) and a `kid`; the `kid` names a key in the JWKS; the signature;
 //! `exp` (required) and `nbf` with [`LEEWAY_SECONDS`]; `iss`; the audience
 //! (`aud`, or for Cognito access tokens `client_id` with `token_use: access`);
-//! and a non-empty user id claim. Anything else is denied, and the reason is
-//! logged — never the token.
+//! a non-empty `sub` (the `principalId`) and every required claim
+//! (`AUTH_REQUIRED_CLAIMS`). Anything else is denied, and the reason is logged
+//! — never the token. An allowed caller gets the context `AUTH_CONTEXT` maps
+//! (context key ← claim, scalar claims as strings; see [`sockstack_contract::auth`]).
+//!
+//! [`run_authorizer`] is the whole Lambda function: a handler crate's
+//! `src/bin/authorizer.rs` is `fn main() { sockstack_runtime::auth::run_authorizer() }`.
 
 use crate::jwks::{JwksCache, KeyError};
-use crate::legacy::env;
 use crate::settings::{self, SettingsError, Source};
 use aws_lambda_events::apigw::{
     ApiGatewayCustomAuthorizerPolicy, ApiGatewayCustomAuthorizerRequestTypeRequest,
@@ -24,6 +28,8 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, Validation};
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use sockstack_contract::auth as env;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -31,12 +37,6 @@ use std::str::FromStr;
 pub const LEEWAY_SECONDS: u64 = 30;
 /// Tokens longer than this are refused unread.
 pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
-/// Default claim names.
-pub const DEFAULT_USER_ID_CLAIM: &str = "sub";
-/// Default claim that carries the email address.
-pub const DEFAULT_EMAIL_CLAIM: &str = "email";
-/// Default claim that carries the team id.
-pub const DEFAULT_TEAM_ID_CLAIM: &str = "custom:team";
 /// Default token source: the `token` query-string parameter (browsers cannot
 /// set headers on a WebSocket).
 pub const DEFAULT_TOKEN_SOURCE: &str = "route.request.querystring.token";
@@ -115,7 +115,7 @@ impl TokenSource {
     }
 }
 
-/// The authorizer's settings (see [`crate::legacy::env`]).
+/// The authorizer's settings (see [`sockstack_contract::auth`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuthSettings {
     /// `JWKS_URL`
@@ -126,12 +126,10 @@ pub struct AuthSettings {
     pub audiences: Vec<String>,
     /// `TOKEN_SOURCE`
     pub token_source: TokenSource,
-    /// `USER_ID_CLAIM`
-    pub user_id_claim: String,
-    /// `EMAIL_CLAIM`
-    pub email_claim: String,
-    /// `TEAM_ID_CLAIM`
-    pub team_id_claim: String,
+    /// `AUTH_CONTEXT`: (context key, claim), sorted by key; empty when unset.
+    pub context: Vec<(String, String)>,
+    /// `AUTH_REQUIRED_CLAIMS`: claims a token must carry (`sub` always is).
+    pub required_claims: Vec<String>,
 }
 
 impl AuthSettings {
@@ -140,7 +138,7 @@ impl AuthSettings {
         let jwks_url = settings::required(source, env::JWKS_URL)?;
         if !(jwks_url.starts_with("https://") || jwks_url.starts_with("http://")) {
             return Err(SettingsError::Invalid {
-                name: env::JWKS_URL,
+                name: env::JWKS_URL.to_string(),
                 value: jwks_url,
                 expected: "an http(s) URL".to_string(),
             });
@@ -154,30 +152,37 @@ impl AuthSettings {
             .map(str::to_string)
             .collect();
         if audiences.is_empty() {
-            return Err(SettingsError::Missing(env::JWT_AUDIENCE));
+            return Err(SettingsError::Missing(env::JWT_AUDIENCE.to_string()));
         }
         let token_source = settings::optional(source, env::TOKEN_SOURCE)
             .unwrap_or_else(|| DEFAULT_TOKEN_SOURCE.to_string());
         let token_source = token_source
             .parse()
             .map_err(|expected| SettingsError::Invalid {
-                name: env::TOKEN_SOURCE,
+                name: env::TOKEN_SOURCE.to_string(),
                 value: token_source.clone(),
                 expected: format!(
                     "route.request.querystring.X, route.request.header.X, stageVariables.X or context.X ({expected})"
                 ),
             })?;
-        let claim = |name, default: &str| {
-            settings::optional(source, name).unwrap_or_else(|| default.to_string())
-        };
+        let raw = settings::optional(source, env::CONTEXT).unwrap_or_default();
+        let mut context = env::parse_context(&raw).ok_or_else(|| SettingsError::Invalid {
+            name: env::CONTEXT.to_string(),
+            value: raw.clone(),
+            expected: "key=claim pairs separated by commas".to_string(),
+        })?;
+        context.sort();
+        let mut required_claims = settings::list(source, env::REQUIRED_CLAIMS);
+        if !required_claims.iter().any(|c| c == env::PRINCIPAL_CLAIM) {
+            required_claims.insert(0, env::PRINCIPAL_CLAIM.to_string());
+        }
         Ok(AuthSettings {
             jwks_url,
             issuer,
             audiences,
             token_source,
-            user_id_claim: claim(env::USER_ID_CLAIM, DEFAULT_USER_ID_CLAIM),
-            email_claim: claim(env::EMAIL_CLAIM, DEFAULT_EMAIL_CLAIM),
-            team_id_claim: claim(env::TEAM_ID_CLAIM, DEFAULT_TEAM_ID_CLAIM),
+            context,
+            required_claims,
         })
     }
 
@@ -190,12 +195,21 @@ impl AuthSettings {
 /// Who a verified token says the caller is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
-    /// The user id claim.
-    pub user_id: String,
-    /// The email claim, empty when absent.
-    pub email: String,
-    /// The team id claim, empty when absent.
-    pub team_id: String,
+    /// The `sub` claim: the `principalId`.
+    pub principal_id: String,
+    /// Context key → the claim's value as a string (keys of absent optional claims left out).
+    pub context: BTreeMap<String, String>,
+}
+
+/// A scalar claim as the string API Gateway's context carries; `None` for
+/// objects, arrays and null (the context holds no structures).
+fn claim_string(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
 }
 
 /// Why a request was denied. Never carries the token.
@@ -221,7 +235,7 @@ pub enum Denial {
     Expired,
     /// `nbf` is in the future.
     NotYetValid,
-    /// A required claim is missing (or not of the right type).
+    /// A required claim is missing, empty, or not a scalar.
     MissingClaim(String),
     /// `iss` is not the configured issuer.
     WrongIssuer,
@@ -246,7 +260,9 @@ impl fmt::Display for Denial {
             Denial::BadSignature => f.write_str("bad signature"),
             Denial::Expired => f.write_str("token expired"),
             Denial::NotYetValid => f.write_str("token not yet valid (nbf)"),
-            Denial::MissingClaim(c) => write!(f, "claim {c:?} missing or not a string"),
+            Denial::MissingClaim(c) => {
+                write!(f, "required claim {c:?} missing, empty or not a scalar")
+            }
             Denial::WrongIssuer => f.write_str("wrong issuer"),
             Denial::WrongAudience => f.write_str("wrong audience"),
             Denial::WrongTokenUse => f.write_str("token_use is neither id nor access"),
@@ -349,14 +365,30 @@ impl Authorizer {
             })?;
         let claims = data.claims;
         self.check_audience(&claims)?;
-        let string = |name: &str| claims.get(name).and_then(Value::as_str).map(str::to_string);
-        let user_id = string(&self.settings.user_id_claim)
-            .filter(|u| !u.is_empty())
-            .ok_or_else(|| Denial::MissingClaim(self.settings.user_id_claim.clone()))?;
+        let scalar = |name: &str| {
+            claims
+                .get(name)
+                .and_then(claim_string)
+                .filter(|v| !v.is_empty())
+        };
+        for required in &self.settings.required_claims {
+            if scalar(required).is_none() {
+                return Err(Denial::MissingClaim(required.clone()));
+            }
+        }
+        let principal_id = match claims.get(env::PRINCIPAL_CLAIM) {
+            Some(Value::String(sub)) if !sub.is_empty() => sub.clone(),
+            _ => return Err(Denial::MissingClaim(env::PRINCIPAL_CLAIM.to_string())),
+        };
+        let context = self
+            .settings
+            .context
+            .iter()
+            .filter_map(|(key, claim)| scalar(claim).map(|v| (key.clone(), v)))
+            .collect();
         Ok(Identity {
-            user_id,
-            email: string(&self.settings.email_claim).unwrap_or_default(),
-            team_id: string(&self.settings.team_id_claim).unwrap_or_default(),
+            principal_id,
+            context,
         })
     }
 
@@ -389,7 +421,7 @@ impl Authorizer {
     ) -> ApiGatewayCustomAuthorizerResponse {
         match self.decide(request).await {
             Ok((arn, identity)) => {
-                tracing::info!(user_id = %identity.user_id, "allow");
+                tracing::info!(principal_id = %identity.principal_id, "allow");
                 allow(arn, &identity)
             }
             Err(denial) => {
@@ -437,16 +469,33 @@ fn policy(effect: IamPolicyEffect, resource: &str) -> ApiGatewayCustomAuthorizer
 /// Allow `execute-api:Invoke` on `method_arn` for `identity`, with the
 /// context every route of the connection sees.
 pub fn allow(method_arn: &str, identity: &Identity) -> ApiGatewayCustomAuthorizerResponse {
-    use crate::legacy::env::context;
     let mut response = ApiGatewayCustomAuthorizerResponse::default();
-    response.principal_id = Some(identity.user_id.clone());
+    response.principal_id = Some(identity.principal_id.clone());
     response.policy_document = policy(IamPolicyEffect::Allow, method_arn);
-    response.context = serde_json::json!({
-        context::USER_ID: identity.user_id,
-        context::EMAIL: identity.email,
-        context::TEAM_ID: identity.team_id,
-    });
+    response.context = Value::Object(
+        identity
+            .context
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect(),
+    );
     response
+}
+
+/// The authorizer Lambda function: logging, settings from the environment
+/// (exits naming a missing or malformed variable), then the event loop.
+pub fn run_authorizer() -> Result<(), lambda_runtime::Error> {
+    crate::logging::init();
+    let authorizer = Authorizer::new(settings::exit_on_error(AuthSettings::from_env()));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(lambda_runtime::run(lambda_runtime::service_fn(
+        |event: lambda_runtime::LambdaEvent<ApiGatewayCustomAuthorizerRequestTypeRequest>| {
+            let authorizer = &authorizer;
+            async move { Ok::<_, lambda_runtime::Error>(authorizer.authorize(&event.payload).await) }
+        },
+    )))
 }
 
 /// Deny `execute-api:Invoke` on `method_arn` (or everything when there is none).
@@ -507,7 +556,8 @@ mod tests {
         let s = AuthSettings::from_source(&vars).unwrap();
         assert_eq!(s.audiences, ["a", "b"]);
         assert_eq!(s.token_source, TokenSource::QueryString("token".into()));
-        assert_eq!(s.team_id_claim, "custom:team");
+        assert!(s.context.is_empty());
+        assert_eq!(s.required_claims, ["sub"]);
         let no_issuer = |name: &str| {
             if name == "JWT_ISSUER" {
                 None
@@ -517,7 +567,34 @@ mod tests {
         };
         assert_eq!(
             AuthSettings::from_source(&no_issuer),
-            Err(SettingsError::Missing("JWT_ISSUER"))
+            Err(SettingsError::Missing("JWT_ISSUER".into()))
         );
+    }
+
+    #[test]
+    fn context_and_required_claims_come_from_the_contract_variables() {
+        let vars = |name: &str| match name {
+            env::JWKS_URL => Some("https://example.test/jwks".to_string()),
+            env::JWT_ISSUER => Some("iss".to_string()),
+            env::JWT_AUDIENCE => Some("a".to_string()),
+            env::CONTEXT => Some("teamId=custom:team,email=email".to_string()),
+            env::REQUIRED_CLAIMS => Some("custom:team".to_string()),
+            _ => None,
+        };
+        let s = AuthSettings::from_source(&vars).unwrap();
+        assert_eq!(
+            s.context,
+            [
+                ("email".to_string(), "email".to_string()),
+                ("teamId".to_string(), "custom:team".to_string())
+            ]
+        );
+        assert_eq!(s.required_claims, ["sub", "custom:team"]);
+        let bad = |name: &str| match name {
+            env::CONTEXT => Some("teamId".to_string()),
+            other => vars(other),
+        };
+        let err = AuthSettings::from_source(&bad).unwrap_err();
+        assert!(err.to_string().contains("AUTH_CONTEXT"), "{err}");
     }
 }

@@ -1,0 +1,27 @@
+//! `$disconnect`: closes the connection's registry row (`connections: write`).
+//! Room memberships expire with the connection, and `send` removes gone ones.
+
+use serde_json::json;
+use sockstack_runtime::{Caller, Env, Registry, aws, exit_on_error, reply};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), sockstack_runtime::lambda_runtime::Error> {
+    sockstack_runtime::logging::init();
+    let db = aws::dynamodb_client(&aws::load_config().await);
+    let registry = exit_on_error(Registry::from_source(db, &Env));
+    let registry = &registry;
+    sockstack_runtime::serve(|event| async move {
+        let caller = match Caller::from_event(&event) {
+            Ok(caller) => caller,
+            Err(e) => return reply::error(400, "bad_request", &e.to_string()),
+        };
+        match registry.close(&caller.connection_id, caller.at_ms()).await {
+            Ok(()) => reply::ok(&json!({"type": "disconnected"})),
+            Err(e) => {
+                tracing::error!(error = %e, "disconnect not recorded");
+                reply::error(500, "internal", "the disconnection could not be recorded")
+            }
+        }
+    })
+    .await
+}

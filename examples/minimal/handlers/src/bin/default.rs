@@ -1,0 +1,7 @@
+//! `$default` (two-way): echoes every message (see `minimal_handlers::echo`).
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), sockstack_runtime::lambda_runtime::Error> {
+    sockstack_runtime::logging::init();
+    sockstack_runtime::serve(|event| async move { minimal_handlers::echo(&event) }).await
+}
