@@ -23,8 +23,8 @@
 //!   about 3 per ten seconds sustained). Every fetch loads the whole set,
 //!   whoever caused it, so under such a flood a newly published key is cached
 //!   within 3 s (plus one fetch) and real users get in on their next try.
-//! - **A negative cache**: a `kid` that a fetch made after it was asked for did
-//!   not contain is denied for [`DEFAULT_NEGATIVE_TTL`] (5 s) without spending
+//! - **A negative cache**: a `kid` that a fetch made for it did not contain
+//!   is denied for [`DEFAULT_NEGATIVE_TTL`] (5 s) without spending
 //!   a token (at most [`MAX_ABSENT_KIDS`] are remembered), so a flood of one
 //!   forged `kid` costs one fetch per 5 s and leaves the budget for real keys.
 //! - **Single flight**: one fetch at a time; a caller that misses while one is
@@ -263,8 +263,9 @@ enum Lookup {
 
 /// How the fetch a caller asked for went.
 enum Outcome {
-    /// A fetch finished after the caller looked, and it succeeded.
-    Fetched,
+    /// A fetch finished after the caller looked, and it succeeded; `ours`
+    /// when this caller made it (so it started after the caller looked).
+    Fetched { ours: bool },
     /// A fetch finished after the caller looked, and it failed.
     Failed(String),
     /// No fetch: the budget is spent.
@@ -347,8 +348,12 @@ impl JwksCache {
             return Ok(key.clone());
         }
         match outcome {
-            Outcome::Fetched => {
-                state.remember_absent(kid, now, self.policy.negative_ttl);
+            Outcome::Fetched { ours } => {
+                // Only a fetch made after this `kid` was asked for proves it absent:
+                // one shared from before may predate the key's publication.
+                if ours {
+                    state.remember_absent(kid, now, self.policy.negative_ttl);
+                }
                 if state.by_kid.is_empty() {
                     Err(KeyError::Unavailable(
                         "no usable key in the set".to_string(),
@@ -404,7 +409,7 @@ impl JwksCache {
             let mut state = self.lock();
             if state.attempts != seen {
                 return match &state.last_error {
-                    None => Outcome::Fetched,
+                    None => Outcome::Fetched { ours: false },
                     Some(why) => Outcome::Failed(why.clone()),
                 };
             }
@@ -423,7 +428,7 @@ impl JwksCache {
                 state.by_kid = by_kid;
                 state.fetched_at = Some(now);
                 state.last_error = None;
-                Outcome::Fetched
+                Outcome::Fetched { ours: true }
             }
             Err(why) => {
                 tracing::warn!(url = %self.url, error = %why, "JWKS fetch failed; keeping cached keys");
