@@ -292,7 +292,7 @@ impl Authorizer {
         Self::with_cache(settings, jwks)
     }
 
-    /// An authorizer that uses the given cache (tests shorten its intervals).
+    /// An authorizer that uses the given cache (tests give it their own policy or clock).
     pub fn with_cache(settings: AuthSettings, jwks: JwksCache) -> Self {
         let mut validation = Validation::new(Algorithm::RS256);
         validation.leeway = LEEWAY_SECONDS;
