@@ -121,7 +121,10 @@ pub fn run(args: &DevArgs, paint: &Paint) -> u8 {
     let cwd = match std::env::current_dir() {
         Ok(d) => d,
         Err(e) => {
-            eprintln!("{} cannot read the current folder: {e}", paint.error("error:"));
+            eprintln!(
+                "{} cannot read the current folder: {e}",
+                paint.error("error:")
+            );
             return BAD_INPUT;
         }
     };

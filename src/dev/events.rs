@@ -90,7 +90,10 @@ fn single(multi: &BTreeMap<String, Vec<String>>) -> Value {
     Value::Object(
         multi
             .iter()
-            .filter_map(|(k, v)| v.last().map(|last| (k.clone(), Value::String(last.clone()))))
+            .filter_map(|(k, v)| {
+                v.last()
+                    .map(|last| (k.clone(), Value::String(last.clone())))
+            })
             .collect(),
     )
 }
@@ -264,7 +267,10 @@ mod tests {
         assert_eq!(m["requestContext"]["authorizer"]["principalId"], "u");
         let a = c.authorizer_event("r");
         assert_eq!(a["queryStringParameters"]["token"], "t");
-        assert_eq!(a["methodArn"], "arn:aws:execute-api:us-east-1:000000000000:api/dev/$connect");
+        assert_eq!(
+            a["methodArn"],
+            "arn:aws:execute-api:us-east-1:000000000000:api/dev/$connect"
+        );
         let d = c.disconnect_event("r", 1001, "Going away");
         assert_eq!(d["requestContext"]["disconnectStatusCode"], 1001);
     }

@@ -266,7 +266,13 @@ impl Gateway {
             });
             let function = &authorizer.function;
             if !present {
-                self.log_event(&ctx.connection_id, "$connect", "(authorizer not called)", "401 identity source missing", started);
+                self.log_event(
+                    &ctx.connection_id,
+                    "$connect",
+                    "(authorizer not called)",
+                    "401 identity source missing",
+                    started,
+                );
                 return Err(handshake_refusal(StatusCode::UNAUTHORIZED, "Unauthorized"));
             }
             let t = Instant::now();
@@ -289,11 +295,23 @@ impl Gateway {
                     ctx.authorizer = Some(context);
                 }
                 Verdict::Deny => {
-                    self.log_event(&ctx.connection_id, "$connect", function, "403 denied by the authorizer", started);
+                    self.log_event(
+                        &ctx.connection_id,
+                        "$connect",
+                        function,
+                        "403 denied by the authorizer",
+                        started,
+                    );
                     return Err(handshake_refusal(StatusCode::FORBIDDEN, "Forbidden"));
                 }
                 Verdict::Invalid(why) => {
-                    self.log_event(&ctx.connection_id, "$connect", function, &format!("500 authorizer error: {why}"), started);
+                    self.log_event(
+                        &ctx.connection_id,
+                        "$connect",
+                        function,
+                        &format!("500 authorizer error: {why}"),
+                        started,
+                    );
                     return Err(handshake_refusal(
                         StatusCode::INTERNAL_SERVER_ERROR,
                         "Internal server error",
@@ -311,7 +329,13 @@ impl Gateway {
                         .and_then(Value::as_u64)
                         .unwrap_or(200) as u16;
                     if !(200..300).contains(&status) {
-                        self.log_event(&ctx.connection_id, "$connect", &route.function, &format!("{status} rejected by $connect"), started);
+                        self.log_event(
+                            &ctx.connection_id,
+                            "$connect",
+                            &route.function,
+                            &format!("{status} rejected by $connect"),
+                            started,
+                        );
                         let status = StatusCode::from_u16(status)
                             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
                         let body = answer
@@ -321,10 +345,22 @@ impl Gateway {
                             .to_string();
                         return Err((status, body).into_response());
                     }
-                    self.log_event(&ctx.connection_id, "$connect", &route.function, &status.to_string(), started);
+                    self.log_event(
+                        &ctx.connection_id,
+                        "$connect",
+                        &route.function,
+                        &status.to_string(),
+                        started,
+                    );
                 }
                 Err(e) => {
-                    self.log_event(&ctx.connection_id, "$connect", &route.function, &format!("500 {e}"), started);
+                    self.log_event(
+                        &ctx.connection_id,
+                        "$connect",
+                        &route.function,
+                        &format!("500 {e}"),
+                        started,
+                    );
                     return Err(handshake_refusal(
                         StatusCode::INTERNAL_SERVER_ERROR,
                         "Internal server error",
@@ -435,7 +471,13 @@ impl Gateway {
                     Ok(_) => format!("200 (close {code})"),
                     Err(e) => format!("error: {e}"),
                 };
-                g.log_event(&l.ctx.connection_id, "$disconnect", &route.function, &status, started);
+                g.log_event(
+                    &l.ctx.connection_id,
+                    "$disconnect",
+                    &route.function,
+                    &status,
+                    started,
+                );
             });
         } else {
             self.settled.notify_waiters();
@@ -480,7 +522,13 @@ impl Gateway {
                     .ok()
                     .and_then(|v| v.get("statusCode").and_then(Value::as_u64))
                     .unwrap_or(200);
-                self.log_event(id, &route.key, &route.function, &status.to_string(), started);
+                self.log_event(
+                    id,
+                    &route.key,
+                    &route.function,
+                    &status.to_string(),
+                    started,
+                );
             }
             Err(e) => {
                 live.send(Message::Text(
@@ -488,7 +536,13 @@ impl Gateway {
                         .to_string()
                         .into(),
                 ));
-                self.log_event(id, &route.key, &route.function, &format!("error: {e}"), started);
+                self.log_event(
+                    id,
+                    &route.key,
+                    &route.function,
+                    &format!("error: {e}"),
+                    started,
+                );
             }
         }
     }
@@ -560,16 +614,10 @@ fn gone() -> Response {
     error_response(StatusCode::GONE, "GoneException", "Gone")
 }
 
-fn check_stage(g: &Gateway, stage: &str) -> Result<(), Response> {
-    if stage == g.plan.stage() {
-        Ok(())
-    } else {
-        Err(error_response(
-            StatusCode::FORBIDDEN,
-            "ForbiddenException",
-            "Forbidden",
-        ))
-    }
+/// The management API's refusal of a path on another stage.
+fn wrong_stage(g: &Gateway, stage: &str) -> Option<Response> {
+    (stage != g.plan.stage())
+        .then(|| error_response(StatusCode::FORBIDDEN, "ForbiddenException", "Forbidden"))
 }
 
 async fn post_connection(
@@ -577,7 +625,7 @@ async fn post_connection(
     Path((stage, id)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = check_stage(&g, &stage) {
+    if let Some(r) = wrong_stage(&g, &stage) {
         return r;
     }
     if body.len() > MAX_MESSAGE {
@@ -602,7 +650,7 @@ async fn get_connection(
     State(g): State<Arc<Gateway>>,
     Path((stage, id)): Path<(String, String)>,
 ) -> Response {
-    if let Err(r) = check_stage(&g, &stage) {
+    if let Some(r) = wrong_stage(&g, &stage) {
         return r;
     }
     let Some(live) = g.live(&id) else {
@@ -625,7 +673,7 @@ async fn delete_connection(
     State(g): State<Arc<Gateway>>,
     Path((stage, id)): Path<(String, String)>,
 ) -> Response {
-    if let Err(r) = check_stage(&g, &stage) {
+    if let Some(r) = wrong_stage(&g, &stage) {
         return r;
     }
     let Some(live) = g.live(&id) else {

@@ -205,8 +205,7 @@ mod tests {
             .token(&settings, &[("sub".into(), "alice".into())], 1000, 60)
             .unwrap();
         let claims: Value =
-            serde_json::from_slice(&B64.decode(token.split('.').nth(1).unwrap()).unwrap())
-                .unwrap();
+            serde_json::from_slice(&B64.decode(token.split('.').nth(1).unwrap()).unwrap()).unwrap();
         assert_eq!(
             claims,
             json!({"iss": "https://iss/", "aud": "web", "iat": 1000, "exp": 1060, "sub": "alice"})

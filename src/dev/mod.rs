@@ -132,12 +132,7 @@ pub fn token(
     let issuer = issuer::Issuer::load_or_create(&issuer::Issuer::key_path(&root))
         .map_err(DevError::Failed)?;
     issuer
-        .token(
-            &settings,
-            claims,
-            events::now_ms() / 1000,
-            expires_in_secs,
-        )
+        .token(&settings, claims, events::now_ms() / 1000, expires_in_secs)
         .map_err(DevError::Failed)
 }
 
@@ -175,7 +170,9 @@ async fn serve(
     let log: Arc<dyn Log> = Arc::new(StderrLog);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port))
         .await
-        .map_err(|e| DevError::Failed(format!("cannot listen on 127.0.0.1:{}: {e}", options.port)))?;
+        .map_err(|e| {
+            DevError::Failed(format!("cannot listen on 127.0.0.1:{}: {e}", options.port))
+        })?;
     let addr = listener
         .local_addr()
         .map_err(|e| DevError::Failed(e.to_string()))?;
@@ -193,7 +190,17 @@ async fn serve(
                 .map_err(DevError::Failed)?
         }
     };
-    let started = start(options, root, &plan, &binaries, &spawner, &log, &mut dynamo, addr).await;
+    let started = start(
+        options,
+        root,
+        &plan,
+        &binaries,
+        &spawner,
+        &log,
+        &mut dynamo,
+        addr,
+    )
+    .await;
     let (pools, jwks) = match started {
         Ok(s) => s,
         Err(e) => {

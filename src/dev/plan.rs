@@ -191,10 +191,9 @@ fn referenced(template: &RawTemplate, value: &Value, type_name: &str) -> Vec<Str
                         ("Fn::Sub", sub) => {
                             let text = match sub {
                                 Value::String(s) => s.as_str(),
-                                Value::Array(items) => items
-                                    .first()
-                                    .and_then(Value::as_str)
-                                    .unwrap_or_default(),
+                                Value::Array(items) => {
+                                    items.first().and_then(Value::as_str).unwrap_or_default()
+                                }
                                 _ => "",
                             };
                             let mut rest = text;
@@ -334,7 +333,10 @@ impl Plan {
                         "AWS::ApiGatewayV2::Route",
                     ) == [route_id.clone()]
                 });
-            let two_way = has_response && route.properties.contains_key("RouteResponseSelectionExpression");
+            let two_way = has_response
+                && route
+                    .properties
+                    .contains_key("RouteResponseSelectionExpression");
             let authorized = match text(route, "AuthorizationType") {
                 None | Some("NONE") => false,
                 Some("CUSTOM") => true,

@@ -75,10 +75,7 @@ pub fn evaluate(response: &Value, method_arn: &str) -> Verdict {
     fn effect(s: &Value) -> &str {
         s.get("Effect").and_then(Value::as_str).unwrap_or("")
     }
-    if statements
-        .iter()
-        .any(|s| effect(s) == "Deny" && applies(s))
-    {
+    if statements.iter().any(|s| effect(s) == "Deny" && applies(s)) {
         return Verdict::Deny;
     }
     if !statements
@@ -133,10 +130,19 @@ mod tests {
     fn deny_another_resource_or_garbage_is_refused() {
         assert_eq!(evaluate(&policy("Deny", ARN), ARN), Verdict::Deny);
         assert_eq!(
-            evaluate(&policy("Allow", "arn:aws:execute-api:us-east-1:1:other/dev/$connect"), ARN),
+            evaluate(
+                &policy(
+                    "Allow",
+                    "arn:aws:execute-api:us-east-1:1:other/dev/$connect"
+                ),
+                ARN
+            ),
             Verdict::Deny
         );
-        assert!(matches!(evaluate(&json!({"x": 1}), ARN), Verdict::Invalid(_)));
+        assert!(matches!(
+            evaluate(&json!({"x": 1}), ARN),
+            Verdict::Invalid(_)
+        ));
     }
 
     #[test]

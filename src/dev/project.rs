@@ -104,7 +104,8 @@ pub fn handler_of(function: &RawResource) -> Option<String> {
     let key = function.properties.get("Code")?.get("S3Key")?.as_str()?;
     let stem = key.strip_suffix(".zip")?;
     let (handler, hash) = stem.rsplit_once('-')?;
-    (!handler.is_empty() && hash.chars().all(|c| c.is_ascii_hexdigit())).then(|| handler.to_string())
+    (!handler.is_empty() && hash.chars().all(|c| c.is_ascii_hexdigit()))
+        .then(|| handler.to_string())
 }
 
 #[cfg(test)]

@@ -379,7 +379,8 @@ mod tests {
         let t = template();
         let l = locals();
         let r = Resolver::new(&t, &l);
-        let url = json!({"Fn::Sub": "https://${Api}.execute-api.${AWS::Region}.${AWS::URLSuffix}/dev"});
+        let url =
+            json!({"Fn::Sub": "https://${Api}.execute-api.${AWS::Region}.${AWS::URLSuffix}/dev"});
         assert_eq!(r.resolve(&url).unwrap(), "http://127.0.0.1:4000/dev");
         assert_eq!(
             r.resolve(&json!({"Fn::Sub": "x-${!Literal}"})).unwrap(),

@@ -214,11 +214,7 @@ fn answer(s: &Shared, id: &str, outcome: Outcome) -> StatusCode {
     }
 }
 
-async fn response(
-    State(s): State<Arc<Shared>>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> StatusCode {
+async fn response(State(s): State<Arc<Shared>>, Path(id): Path<String>, body: Bytes) -> StatusCode {
     answer(&s, &id, Outcome::Response(body.to_vec()))
 }
 

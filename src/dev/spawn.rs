@@ -3,7 +3,8 @@
 //! Each child asks the kernel for `SIGKILL` when its parent goes (`prctl(PR_SET_PDEATHSIG)`, in `pre_exec`).
 //! Linux ties that signal to the *thread* that forked the child, not to the process, so every child is spawned
 //! from one thread that lives as long as dev ([`Spawner`]); a child forked from a short-lived tokio worker
-//! would be killed when that worker retires.
+//! would be killed when that worker retires. Each child also gets a process group of its own, so a terminal's
+//! Ctrl-C reaches dev alone and dev stops its children in order.
 
 use std::io;
 use std::sync::mpsc as std_mpsc;
@@ -49,6 +50,9 @@ impl Spawner {
 fn spawn_dying_with_parent(command: &mut Command) -> io::Result<Child> {
     let parent = std::process::id() as libc::pid_t;
     command.kill_on_drop(true);
+    // A process group of its own: Ctrl-C in a terminal signals the foreground group, and dev, not the
+    // terminal, decides when its children stop (after the last `$disconnect` has run).
+    command.process_group(0);
     // SAFETY: the closure runs in the forked child before exec and calls only async-signal-safe functions
     // (prctl, getppid, _exit).
     unsafe {
