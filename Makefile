@@ -7,7 +7,7 @@ PY_TOOLS    := cfn-lint==1.51.0 moto[server]==5.2.1 awscli==1.45.11
 CARGO       ?= cargo
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test tools scan-tools scan lint fmt bench clean
+.PHONY: run test tools scan-tools dev-tools scan lint fmt bench clean
 
 ## Synthesize every stack in stacks/ into out/<stack>/.
 run:
@@ -15,7 +15,7 @@ run:
 
 ## Every test: unit, CLI integration, cfn-lint, checkov and cfn-guard on every template,
 ## handlers against local AWS parts.
-test: tools scan-tools
+test: tools scan-tools dev-tools
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	scripts/with-moto $(CARGO) test --workspace
@@ -47,6 +47,17 @@ $(TOOLS)/.installed: Makefile
 	$(PY) -m venv $(TOOLS)/checkov
 	$(TOOLS)/checkov/bin/pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
 	npm install --prefix $(TOOLS)/guard --no-audit --no-fund --silent $(GUARD_PACKAGE)
+	touch $@
+
+## The browser test of `sockstack dev`'s page: Debian's Chromium (installed when missing; needs root, as CI
+## and this machine are) and puppeteer-core, which downloads no browser, pinned in .tools/browser.
+PUPPETEER := puppeteer-core@25.16.0
+
+dev-tools: $(TOOLS)/browser/.installed
+
+$(TOOLS)/browser/.installed: Makefile
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+	npm install --prefix $(TOOLS)/browser --no-audit --no-fund --silent $(PUPPETEER)
 	touch $@
 
 ## Only the security gate: checkov, cfn-guard and `sockstack check` on every stack.

@@ -63,6 +63,10 @@ pub struct DevArgs {
     #[arg(long)]
     pub release: bool,
 
+    /// Rebuild a handler when its sources change and swap its processes; open sockets stay open.
+    #[arg(long)]
+    pub watch: bool,
+
     /// Where the authorizer's keys come from.
     #[arg(long, value_enum, default_value_t = Auth::Local)]
     pub auth: Auth,
@@ -141,6 +145,7 @@ pub fn run(args: &DevArgs, paint: &Paint) -> u8 {
         stack: args.stack.clone(),
         port: args.port,
         release: args.release,
+        watch: args.watch,
         auth: match args.auth {
             Auth::Local => AuthMode::Local,
             Auth::Stack => AuthMode::Stack,

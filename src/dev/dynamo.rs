@@ -1,5 +1,5 @@
 //! DynamoDB on this machine: a pinned `moto_server` that dev starts and stops itself (found in the project's
-//! `.venv`, or installed on first use under `out/.dev/moto`), or a DynamoDB the user runs
+//! `.venv` or on `PATH`, or installed on first use under `out/.dev/moto`), or a DynamoDB the user runs
 //! (`--dynamodb-endpoint`). Tables are created from the template over DynamoDB's JSON API (key schema,
 //! attribute definitions, indexes, TTL) and, on an endpoint dev did not start, deleted again on the way out.
 
@@ -24,11 +24,19 @@ pub struct LocalDynamo {
     client: reqwest::Client,
 }
 
-/// The `moto_server` to run: the project's `.venv`, or one installed under `out/.dev/moto`.
+/// The `moto_server` to run: the project's `.venv`, one on `PATH`, or one installed under `out/.dev/moto`
+/// (installed there on first use).
 pub async fn find_or_install_moto(root: &Path, log: &dyn Fn(&str)) -> Result<PathBuf, String> {
     let project = root.join(".venv/bin/moto_server");
     if project.is_file() {
         return Ok(project);
+    }
+    if let Some(path) = std::env::var_os("PATH")
+        && let Some(found) = std::env::split_paths(&path)
+            .map(|d| d.join("moto_server"))
+            .find(|c| c.is_file())
+    {
+        return Ok(found);
     }
     let venv = root.join("out/.dev/moto");
     let installed = venv.join("bin/moto_server");

@@ -89,12 +89,20 @@ impl Live {
     }
 }
 
+/// The local issuer and the stack's token settings (`--auth local`).
+pub struct LocalIssuer {
+    /// The key.
+    pub issuer: super::issuer::Issuer,
+    /// The `iss` and `aud` tokens carry.
+    pub settings: super::issuer::AuthSettings,
+}
+
 /// The gateway's state.
 pub struct Gateway {
     plan: Plan,
     pools: BTreeMap<String, Arc<Pool>>,
     limits: Limits,
-    jwks: Option<Value>,
+    issuer: Option<LocalIssuer>,
     log: Arc<dyn Log>,
     connections: Mutex<HashMap<String, Arc<Live>>>,
     seq: AtomicU64,
@@ -159,14 +167,14 @@ impl Gateway {
         plan: Plan,
         pools: BTreeMap<String, Arc<Pool>>,
         limits: Limits,
-        jwks: Option<Value>,
+        issuer: Option<LocalIssuer>,
         log: Arc<dyn Log>,
     ) -> Arc<Gateway> {
         Arc::new(Gateway {
             plan,
             pools,
             limits,
-            jwks,
+            issuer,
             log,
             connections: Mutex::new(HashMap::new()),
             seq: AtomicU64::new(0),
@@ -181,6 +189,7 @@ impl Gateway {
         Router::new()
             .route("/", get(page))
             .route(super::issuer::JWKS_PATH, get(jwks))
+            .route(super::issuer::TOKEN_PATH, get(mint))
             .route("/{stage}", get(upgrade))
             .route(
                 "/{stage}/@connections/{id}",
@@ -553,9 +562,31 @@ async fn page(State(g): State<Arc<Gateway>>) -> Html<String> {
 }
 
 async fn jwks(State(g): State<Arc<Gateway>>) -> Response {
-    match &g.jwks {
-        Some(keys) => axum::Json(keys.clone()).into_response(),
+    match &g.issuer {
+        Some(local) => axum::Json(local.issuer.jwks()).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// `GET /.sockstack/token?sub=alice&team_id=blue`: a token of the local issuer with these claims (what
+/// `sockstack dev token --claim …` prints), for the browser page.
+async fn mint(
+    State(g): State<Arc<Gateway>>,
+    Query(claims): Query<Vec<(String, String)>>,
+) -> Response {
+    let Some(local) = &g.issuer else {
+        return (
+            StatusCode::NOT_FOUND,
+            "no local issuer: dev runs with --auth stack",
+        )
+            .into_response();
+    };
+    match local
+        .issuer
+        .token(&local.settings, &claims, now_ms() / 1000, 3600)
+    {
+        Ok(token) => token.into_response(),
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e).into_response(),
     }
 }
 

@@ -19,6 +19,8 @@ use std::path::{Path, PathBuf};
 
 /// Where the gateway serves the local JWKS.
 pub const JWKS_PATH: &str = "/.sockstack/jwks.json";
+/// Where the gateway mints tokens for the browser page (`?claim=value&…`).
+pub const TOKEN_PATH: &str = "/.sockstack/token";
 
 /// The authorizer's token settings, read from its function's environment.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -19,6 +19,7 @@ pub mod project;
 pub mod resolve;
 pub mod runtime_api;
 pub mod spawn;
+pub mod watch;
 
 use build::Build;
 use instances::{FunctionSpec, Log, Pool, StderrLog};
@@ -49,6 +50,8 @@ pub struct DevOptions {
     pub port: u16,
     /// Build the handlers with `--release`.
     pub release: bool,
+    /// Rebuild and swap handlers when their sources change.
+    pub watch: bool,
     /// Where the authorizer's keys come from.
     pub auth: AuthMode,
     /// A DynamoDB to use instead of starting moto_server.
@@ -139,10 +142,10 @@ pub fn token(
 /// Runs `sockstack dev` until SIGINT or SIGTERM, then stops everything it started.
 pub fn run(options: &DevOptions, cwd: &Path) -> Result<(), DevError> {
     let (root, template, plan) = load(cwd, &options.stack)?;
-    let krate = project::handler_crate(&root);
-    let binaries = build::Cargo { krate }
-        .build(options.release)
-        .map_err(DevError::Failed)?;
+    let builder: Arc<dyn Build> = Arc::new(build::Cargo {
+        krate: project::handler_crate(&root),
+    });
+    let binaries = builder.build(options.release).map_err(DevError::Failed)?;
     for f in plan.functions.values() {
         if !binaries.contains_key(&f.handler) {
             return Err(DevError::Failed(format!(
@@ -157,7 +160,7 @@ pub fn run(options: &DevOptions, cwd: &Path) -> Result<(), DevError> {
         .enable_all()
         .build()
         .map_err(|e| DevError::Failed(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(serve(options, &root, &template, plan, binaries))
+    runtime.block_on(serve(options, &root, &template, plan, binaries, builder))
 }
 
 async fn serve(
@@ -166,6 +169,7 @@ async fn serve(
     template: &crate::raw::RawTemplate,
     plan: Plan,
     binaries: BTreeMap<String, std::path::PathBuf>,
+    builder: Arc<dyn Build>,
 ) -> Result<(), DevError> {
     let log: Arc<dyn Log> = Arc::new(StderrLog);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", options.port))
@@ -201,7 +205,7 @@ async fn serve(
         addr,
     )
     .await;
-    let (pools, jwks) = match started {
+    let (pools, local_issuer) = match started {
         Ok(s) => s,
         Err(e) => {
             dynamo.stop().await;
@@ -213,7 +217,7 @@ async fn serve(
         plan.clone(),
         pools.clone(),
         options.limits,
-        jwks,
+        local_issuer,
         log.clone(),
     );
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
@@ -242,7 +246,32 @@ async fn serve(
         plan.tables.len()
     ));
 
+    let watcher = options.watch.then(|| {
+        let pools = plan
+            .functions
+            .values()
+            .map(|f| {
+                (
+                    f.logical_id.clone(),
+                    (f.handler.clone(), pools[&f.logical_id].clone()),
+                )
+            })
+            .collect();
+        log.line("watching the handler sources (--watch)");
+        tokio::spawn(watch::watch(
+            project::handler_crate(root).sources,
+            builder,
+            options.release,
+            pools,
+            binaries.clone(),
+            log.clone(),
+        ))
+    });
+
     wait_for_signal().await;
+    if let Some(w) = watcher {
+        w.abort();
+    }
     log.line("stopping: closing sockets, stopping functions and DynamoDB");
     gateway.shutdown(Duration::from_secs(5)).await;
     let _ = stop_tx.send(());
@@ -264,25 +293,25 @@ async fn start(
     log: &Arc<dyn Log>,
     dynamo: &mut dynamo::LocalDynamo,
     addr: std::net::SocketAddr,
-) -> Result<(BTreeMap<String, Arc<Pool>>, Option<serde_json::Value>), DevError> {
+) -> Result<(BTreeMap<String, Arc<Pool>>, Option<gateway::LocalIssuer>), DevError> {
     for table in plan.tables.values() {
         dynamo.create_table(table).await.map_err(DevError::Failed)?;
         log.line(&format!("table {} -> {}", table.logical_id, table.name));
     }
     let mut overrides: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
-    let mut jwks = None;
+    let mut local_issuer = None;
     if options.auth == AuthMode::Local
         && let Some((function, settings)) = auth_settings(plan)
     {
         let issuer = issuer::Issuer::load_or_create(&issuer::Issuer::key_path(root))
             .map_err(DevError::Failed)?;
-        jwks = Some(issuer.jwks());
-        if let Some(var) = settings.jwks_variable {
+        if let Some(var) = &settings.jwks_variable {
             overrides
                 .entry(function)
                 .or_default()
-                .push((var, format!("http://{addr}{}", issuer::JWKS_PATH)));
+                .push((var.clone(), format!("http://{addr}{}", issuer::JWKS_PATH)));
         }
+        local_issuer = Some(gateway::LocalIssuer { issuer, settings });
     }
     let mut pools = BTreeMap::new();
     for f in plan.functions.values() {
@@ -327,7 +356,7 @@ async fn start(
         }
         return Err(DevError::Failed(failures.join("\n")));
     }
-    Ok((pools, jwks))
+    Ok((pools, local_issuer))
 }
 
 async fn wait_for_signal() {

@@ -20,6 +20,15 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// `PATH` with this project's `.venv/bin` first.
+pub fn path_with_venv() -> std::ffi::OsString {
+    let mut dirs = vec![root().join(".venv/bin")];
+    if let Some(path) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&path));
+    }
+    std::env::join_paths(dirs).unwrap()
+}
+
 /// A running `sockstack dev`.
 pub struct Dev {
     pub pid: u32,
@@ -64,6 +73,8 @@ impl Dev {
             .args(["--port", "0"])
             .current_dir(dir)
             .env("NO_COLOR", "1")
+            // Projects without a .venv of their own (the fixtures) use this project's moto_server.
+            .env("PATH", path_with_venv())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -338,4 +349,27 @@ pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
         .endpoint_url(endpoint)
         .load()
         .await
+}
+
+/// Connects to `{ws}{suffix}` with extra request headers; the socket, or the refused handshake's status.
+pub async fn connect_with(
+    dev: &Dev,
+    suffix: &str,
+    headers: &[(&str, &str)],
+) -> Result<Socket, u16> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = format!("{}{suffix}", dev.ws).into_client_request().unwrap();
+    for (name, value) in headers {
+        request.headers_mut().insert(
+            tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            value.parse().unwrap(),
+        );
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((socket, _)) => Ok(socket),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            Err(response.status().as_u16())
+        }
+        Err(e) => panic!("connect: {e}"),
+    }
 }
