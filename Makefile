@@ -29,11 +29,12 @@ $(VENV)/.installed: Makefile
 	touch $@
 
 ## Benchmarks: whole-process synth timing and peak memory against `sockstack --version`,
-## then the in-process criterion benches.
+## then the in-process criterion benches, then `sockstack dev` under load against a no-Lambda baseline.
 bench:
 	$(CARGO) bench -p sockstack --bench cli
 	$(CARGO) bench -p sockstack --bench synth
 	$(CARGO) bench -p sockstack --bench diff
+	$(CARGO) bench -p sockstack --bench dev
 
 ## Policy scanners, pinned, in .tools/: checkov in a venv of its own (it pins an old boto3),
 ## cfn-guard with the AWS Control Tower proactive-control rules from npm.

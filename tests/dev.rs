@@ -3,7 +3,6 @@
 
 mod devkit;
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use devkit::*;
 use serde_json::json;
 use sockstack::dev::plan::local_name;
@@ -20,21 +19,16 @@ fn connections_table() -> String {
     local_name("dev", "ConnectionsTable")
 }
 
-async fn dynamodb(dev: &Dev) -> aws_sdk_dynamodb::Client {
-    aws_sdk_dynamodb::Client::new(&sdk_config(&dev.dynamodb).await)
-}
-
-async fn row(dev: &Dev, id: &str) -> Option<std::collections::HashMap<String, AttributeValue>> {
-    dynamodb(dev)
+/// The registry row of a connection id, if any (DynamoDB's JSON form).
+async fn row(dev: &Dev, id: &str) -> Option<serde_json::Map<String, serde_json::Value>> {
+    let out = dynamodb(dev)
+        .call(
+            "GetItem",
+            json!({"TableName": connections_table(), "Key": {"connectionId": {"S": id}}, "ConsistentRead": true}),
+        )
         .await
-        .get_item()
-        .table_name(connections_table())
-        .key("connectionId", AttributeValue::S(id.into()))
-        .consistent_read(true)
-        .send()
-        .await
-        .unwrap()
-        .item
+        .unwrap();
+    out.get("Item").and_then(|i| i.as_object()).cloned()
 }
 
 /// Polls `check` until it holds (10 s at most).
@@ -116,18 +110,16 @@ async fn fan_out_to_a_vanished_connection_gets_410_and_its_row_is_removed() {
     let ghost = "GhostConnId0000=";
     let now = sockstack::dev::events::now_ms();
     dynamodb(dev)
-        .await
-        .put_item()
-        .table_name(connections_table())
-        .item("connectionId", AttributeValue::S(ghost.into()))
-        .item("userId", AttributeValue::S("ghost".into()))
-        .item("teamId", AttributeValue::S(team.clone()))
-        .item("connectedAt", AttributeValue::N(now.to_string()))
-        .item(
-            "expiresAt",
-            AttributeValue::N((now / 1000 + 3600).to_string()),
+        .call(
+            "PutItem",
+            json!({"TableName": connections_table(), "Item": {
+                "connectionId": {"S": ghost},
+                "userId": {"S": "ghost"},
+                "teamId": {"S": team},
+                "connectedAt": {"N": now.to_string()},
+                "expiresAt": {"N": (now / 1000 + 3600).to_string()},
+            }}),
         )
-        .send()
         .await
         .unwrap();
     let mut voter = connect(dev, Some(&member("live", &team))).await.unwrap();
@@ -179,31 +171,8 @@ async fn disconnect_tombstones_the_row_and_the_id_is_gone_from_connections() {
     assert_eq!(status.headers()["x-amzn-errortype"], "GoneException");
 }
 
-fn urlencode(id: &str) -> String {
-    id.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-/// Connection ids of a team, from the registry's index.
 async fn connection_ids(dev: &Dev, team: &str) -> Vec<String> {
-    let out = dynamodb(dev)
-        .await
-        .query()
-        .table_name(connections_table())
-        .index_name("ByTeam")
-        .key_condition_expression("teamId = :t")
-        .expression_attribute_values(":t", AttributeValue::S(team.into()))
-        .send()
-        .await
-        .unwrap();
-    out.items()
-        .iter()
-        .filter_map(|i| i.get("connectionId")?.as_s().ok().cloned())
-        .collect()
+    team_connection_ids(dev, team).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -236,7 +205,7 @@ async fn the_management_api_gets_and_deletes_a_connection() {
     .await;
     let id = ids.remove(0);
     let endpoint = dev.callback.trim_end_matches("/@connections").to_string();
-    let client = aws_sdk_apigatewaymanagement::Client::new(&sdk_config(&endpoint).await);
+    let client = management(&endpoint);
     let got = client
         .get_connection()
         .connection_id(&id)

@@ -16,7 +16,7 @@
 //! - `GET /` is the browser page, `GET /.sockstack/jwks.json` the local issuer's keys.
 
 use super::events::{ConnectionContext, iso8601, now_ms, request_id};
-use super::instances::{Log, Pool};
+use super::instances::{Invoke, Log};
 use super::plan::{IdentitySource, Plan, RoutePlan};
 use super::policy::{Verdict, evaluate};
 use axum::Router;
@@ -100,7 +100,7 @@ pub struct LocalIssuer {
 /// The gateway's state.
 pub struct Gateway {
     plan: Plan,
-    pools: BTreeMap<String, Arc<Pool>>,
+    pools: BTreeMap<String, Arc<dyn Invoke>>,
     limits: Limits,
     issuer: Option<LocalIssuer>,
     log: Arc<dyn Log>,
@@ -165,7 +165,7 @@ impl Gateway {
     /// A gateway for `plan`, invoking `pools` (by function logical id).
     pub fn new(
         plan: Plan,
-        pools: BTreeMap<String, Arc<Pool>>,
+        pools: BTreeMap<String, Arc<dyn Invoke>>,
         limits: Limits,
         issuer: Option<LocalIssuer>,
         log: Arc<dyn Log>,
@@ -241,7 +241,7 @@ impl Gateway {
             .pools
             .get(function)
             .ok_or_else(|| format!("no function {function}"))?;
-        pool.invoke(event.to_string().into_bytes())
+        Invoke::invoke(pool.as_ref(), event.to_string().into_bytes())
             .await
             .map_err(|e| e.to_string())
     }

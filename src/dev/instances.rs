@@ -29,6 +29,29 @@ impl Log for StderrLog {
     }
 }
 
+/// What the gateway invokes for a function: a [`Pool`] of processes, or an in-process stand-in (the
+/// benchmarks' no-Lambda baseline).
+pub trait Invoke: Send + Sync {
+    /// Invokes the function with `event` (JSON bytes); its answer's bytes.
+    fn invoke(
+        &self,
+        event: Vec<u8>,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Vec<u8>, InvokeError>> + Send + '_>,
+    >;
+}
+
+impl Invoke for Pool {
+    fn invoke(
+        &self,
+        event: Vec<u8>,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Vec<u8>, InvokeError>> + Send + '_>,
+    > {
+        Box::pin(Pool::invoke(self, event))
+    }
+}
+
 /// How long a new process may take to reach its first `next` (Lambda's init phase limit).
 pub const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 

@@ -213,9 +213,13 @@ async fn serve(
         }
     };
 
+    let invokers = pools
+        .iter()
+        .map(|(id, p)| (id.clone(), p.clone() as Arc<dyn instances::Invoke>))
+        .collect();
     let gateway = gateway::Gateway::new(
         plan.clone(),
-        pools.clone(),
+        invokers,
         options.limits,
         local_issuer,
         log.clone(),

@@ -339,16 +339,58 @@ pub fn unique(prefix: &str) -> String {
     )
 }
 
-/// An SDK config for dev's local endpoints.
-pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+/// The management API client of the AWS SDK, pointed at dev's `@connections` (`endpoint` without it).
+pub fn management(endpoint: &str) -> aws_sdk_apigatewaymanagement::Client {
+    let config = aws_sdk_apigatewaymanagement::Config::builder()
+        .behavior_version(aws_sdk_apigatewaymanagement::config::BehaviorVersion::latest())
+        .region(aws_sdk_apigatewaymanagement::config::Region::new(
+            "us-east-1",
+        ))
+        .credentials_provider(aws_sdk_apigatewaymanagement::config::Credentials::new(
             "local", "local", None, None, "test",
         ))
         .endpoint_url(endpoint)
-        .load()
+        .build();
+    aws_sdk_apigatewaymanagement::Client::from_conf(config)
+}
+
+/// dev's DynamoDB, through the same JSON API client dev uses.
+pub fn dynamodb(dev: &Dev) -> sockstack::dev::dynamo::LocalDynamo {
+    sockstack::dev::dynamo::LocalDynamo::at(&dev.dynamodb)
+}
+
+/// The connection ids of a team, from the registry's `ByTeam` index.
+pub async fn team_connection_ids(dev: &Dev, team: &str) -> Vec<String> {
+    let out = dynamodb(dev)
+        .call(
+            "Query",
+            serde_json::json!({
+                "TableName": sockstack::dev::plan::local_name("dev", "ConnectionsTable"),
+                "IndexName": "ByTeam",
+                "KeyConditionExpression": "teamId = :t",
+                "ExpressionAttributeValues": {":t": {"S": team}},
+            }),
+        )
         .await
+        .unwrap();
+    let mut ids: Vec<String> = out["Items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i["connectionId"]["S"].as_str().map(str::to_owned))
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// An id as it goes into a URL path (AWS ids hold `=`, `+` and `/`).
+pub fn urlencode(id: &str) -> String {
+    id.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// Connects to `{ws}{suffix}` with extra request headers; the socket, or the refused handshake's status.
