@@ -1,4 +1,5 @@
-//! The dev stack's template read the way API Gateway would, with every reference resolved to its local value.
+//! The dev stack's template read the way API Gateway would, with every reference resolved to its local value;
+//! a bad stack file fails `dev` as it fails `synth`.
 
 use sockstack::dev::plan::{IdentitySource, Plan};
 use sockstack::dev::project;
@@ -61,4 +62,40 @@ fn environment_references_resolve_to_local_tables_and_the_local_callback_url() {
         "nothing points at AWS: {:?}",
         vote.environment
     );
+}
+
+#[test]
+fn a_bad_stack_file_gets_the_same_located_error_and_exit_2_as_synth() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    let good =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("stacks/dev.yaml"))
+            .unwrap();
+    std::fs::write(
+        &bad,
+        good.replace(
+            "    handler: vote",
+            "    handler: vote\n    authorizer: true",
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_sockstack"))
+            .args(args)
+            .arg(&bad)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    };
+    let synth = run(&["synth", "--out", dir.path().join("out").to_str().unwrap()]);
+    let dev = run(&["dev", "--port", "0"]);
+    let token = run(&["dev", "token"]);
+    assert_eq!(synth.status.code(), Some(2));
+    assert_eq!(dev.status.code(), Some(2));
+    assert_eq!(token.status.code(), Some(2));
+    let synth_err = String::from_utf8_lossy(&synth.stderr);
+    assert!(synth_err.contains("bad.yaml:"), "{synth_err}");
+    assert_eq!(String::from_utf8_lossy(&dev.stderr), synth_err);
+    assert_eq!(String::from_utf8_lossy(&token.stderr), synth_err);
 }

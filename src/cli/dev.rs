@@ -33,7 +33,7 @@ Examples:
   sockstack dev                                   the dev stack on 127.0.0.1:8080
   sockstack dev dev --port 0                      a free port
   sockstack dev token --claim sub=alice --claim team_id=blue
-  websocat \"ws://127.0.0.1:8080/dev?token=$(sockstack dev token --claim sub=alice)\"";
+  open http://127.0.0.1:8080/ in a browser: mint a token, connect, send {\"action\":\"vote\",\"value\":4}";
 
 /// Where the authorizer's keys come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
