@@ -7,7 +7,7 @@ PY_TOOLS    := cfn-lint==1.51.0 cfn-lint-serverless==0.3.5 moto[server]==5.2.1 a
 CARGO       ?= cargo
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: run test tools scan-tools scan lint fmt bench bench-quick fuzz clean
+.PHONY: run test tools scan-tools dev-tools scan lint fmt bench bench-quick fuzz clean
 
 ## Synthesize every stack in stacks/ into out/<stack>/.
 run:
@@ -15,7 +15,7 @@ run:
 
 ## Every test: unit, CLI integration, cfn-lint, checkov and cfn-guard on every template,
 ## handlers against local AWS parts.
-test: tools scan-tools
+test: tools scan-tools dev-tools
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	# The example crates (chat, minimal) share binary names with handlers/: tests/init.rs
@@ -31,20 +31,22 @@ $(VENV)/.installed: Makefile
 	touch $@
 
 ## Benchmarks: whole-process synth timing and peak memory against `sockstack --version`,
-## then the in-process criterion benches.
+## then the in-process criterion benches, then `sockstack dev` under load against a no-Lambda baseline.
 bench:
 	$(CARGO) bench -p sockstack --bench cli
 	$(CARGO) bench -p sockstack --bench synth
 	$(CARGO) bench -p sockstack --bench diff
 	$(CARGO) bench -p sockstack --bench input
+	$(CARGO) bench -p sockstack --bench dev
 
 ## Every sockstack bench once, briefly (CI runs this so a broken bench cannot land):
-## criterion's --quick, 3 whole-process runs, the input limits at 1/64 and 1/32 of each.
+## criterion's --quick, 3 whole-process runs, the input limits at 1/64 and 1/32 of each, a small dev run.
 bench-quick:
 	SOCKSTACK_BENCH_RUNS=3 $(CARGO) bench -p sockstack --bench cli
 	$(CARGO) bench -p sockstack --bench synth -- --quick --warm-up-time 0.2 --measurement-time 0.5
 	$(CARGO) bench -p sockstack --bench diff -- --quick --warm-up-time 0.2 --measurement-time 0.5
 	SOCKSTACK_BENCH_QUICK=1 $(CARGO) bench -p sockstack --bench input -- --quick --warm-up-time 0.2 --measurement-time 0.5
+	SOCKSTACK_BENCH_CONNECTIONS=20 SOCKSTACK_BENCH_VOTES=3 SOCKSTACK_BENCH_MESSAGES=200 $(CARGO) bench -p sockstack --bench dev
 
 ## Longer fuzzing than `make test` (property-based, stable Rust): FUZZ_CASES cases per target.
 FUZZ_CASES ?= 20000
@@ -63,6 +65,17 @@ $(TOOLS)/.installed: Makefile
 	$(PY) -m venv $(TOOLS)/checkov
 	$(TOOLS)/checkov/bin/pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
 	npm install --prefix $(TOOLS)/guard --no-audit --no-fund --silent $(GUARD_PACKAGE)
+	touch $@
+
+## The browser test of `sockstack dev`'s page: Debian's Chromium (installed when missing; needs root, as CI
+## and this machine are) and puppeteer-core, which downloads no browser, pinned in .tools/browser.
+PUPPETEER := puppeteer-core@25.16.0
+
+dev-tools: $(TOOLS)/browser/.installed
+
+$(TOOLS)/browser/.installed: Makefile
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+	npm install --prefix $(TOOLS)/browser --no-audit --no-fund --silent $(PUPPETEER)
 	touch $@
 
 ## Only the security gate: checkov, cfn-guard and `sockstack check` on every stack.

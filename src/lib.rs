@@ -11,6 +11,7 @@ pub mod check;
 pub mod cli;
 pub mod config;
 pub mod deploy;
+pub mod dev;
 pub mod diff;
 pub mod emit;
 pub mod graph;

@@ -6,6 +6,7 @@ mod check;
 pub mod color;
 mod deploy;
 mod destroy;
+mod dev;
 pub mod diff;
 mod graph;
 mod init;
@@ -144,6 +145,9 @@ pub enum Command {
     /// Print a deployed stack's outputs (WebSocket URL, callback URL, tables).
     #[command(long_about = outputs::LONG_ABOUT, after_help = outputs::EXAMPLES)]
     Outputs(outputs::OutputsArgs),
+    /// Run the stack's backend on this machine: local gateway, real handlers, local DynamoDB.
+    #[command(long_about = dev::LONG_ABOUT, after_help = dev::EXAMPLES)]
+    Dev(dev::DevArgs),
     /// Delete a deployed stack after confirmation; list what it retained.
     #[command(long_about = destroy::LONG_ABOUT, after_help = destroy::EXAMPLES)]
     Destroy(destroy::DestroyArgs),
@@ -164,6 +168,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Deploy(args) => deploy::run(args, &paint),
         Command::Outputs(args) => outputs::run(args, &color::Paint::for_stdout(cli.color)),
         Command::Destroy(args) => destroy::run(args, &paint),
+        Command::Dev(args) => dev::run(args, &paint),
     };
     ExitCode::from(code)
 }

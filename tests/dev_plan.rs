@@ -1,0 +1,101 @@
+//! The dev stack's template read the way API Gateway would, with every reference resolved to its local value;
+//! a bad stack file fails `dev` as it fails `synth`.
+
+use sockstack::dev::plan::{IdentitySource, Plan};
+use sockstack::dev::project;
+use std::path::Path;
+
+fn dev_plan() -> (sockstack::raw::RawTemplate, Plan) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let file = project::stack_file(root, "dev").unwrap();
+    let template = project::stack_template(root, &file).unwrap();
+    let plan = Plan::read(&template, "dev", &project::handler_of).unwrap();
+    (template, plan)
+}
+
+#[test]
+fn routes_functions_and_the_authorizer_come_from_the_template() {
+    let (_, plan) = dev_plan();
+    assert_eq!(plan.stage(), "dev");
+    assert_eq!(plan.selection.path, ["action"]);
+    let connect = &plan.routes["$connect"];
+    assert!(connect.authorized);
+    assert!(plan.routes["vote"].two_way);
+    assert!(!plan.routes["$disconnect"].two_way);
+    let authorizer = plan.authorizer.as_ref().unwrap();
+    assert_eq!(
+        authorizer.identity_sources,
+        [IdentitySource::Query("token".into())]
+    );
+    let f = &plan.functions[&authorizer.function];
+    assert_eq!(f.handler, "authorizer");
+    assert_eq!(
+        plan.functions[&plan.routes["vote"].function].handler,
+        "vote"
+    );
+    assert!(plan.tables.contains_key("ConnectionsTable"));
+}
+
+#[test]
+fn environment_references_resolve_to_local_tables_and_the_local_callback_url() {
+    let (template, plan) = dev_plan();
+    let plan = plan.at(&template, "127.0.0.1:4567").unwrap();
+    let vote = &plan.functions[&plan.routes["vote"].function];
+    let table = &plan.tables["ConnectionsTable"].name;
+    assert!(
+        vote.environment.values().any(|v| v == table),
+        "a Ref to the table is its local name: {:?}",
+        vote.environment
+    );
+    assert!(
+        vote.environment
+            .values()
+            .any(|v| v == "http://127.0.0.1:4567/dev"),
+        "the callback URL built with Fn::Sub is the local @connections: {:?}",
+        vote.environment
+    );
+    assert!(
+        !vote
+            .environment
+            .values()
+            .any(|v| v.contains("amazonaws.com")),
+        "nothing points at AWS: {:?}",
+        vote.environment
+    );
+}
+
+#[test]
+fn a_bad_stack_file_gets_the_same_located_error_and_exit_2_as_synth() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    let good =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("stacks/dev.yaml"))
+            .unwrap();
+    std::fs::write(
+        &bad,
+        good.replace(
+            "    handler: vote",
+            "    handler: vote\n    authorizer: true",
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_sockstack"))
+            .args(args)
+            .arg(&bad)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    };
+    let synth = run(&["synth", "--out", dir.path().join("out").to_str().unwrap()]);
+    let dev = run(&["dev", "--port", "0"]);
+    let token = run(&["dev", "token"]);
+    assert_eq!(synth.status.code(), Some(2));
+    assert_eq!(dev.status.code(), Some(2));
+    assert_eq!(token.status.code(), Some(2));
+    let synth_err = String::from_utf8_lossy(&synth.stderr);
+    assert!(synth_err.contains("bad.yaml:"), "{synth_err}");
+    assert_eq!(String::from_utf8_lossy(&dev.stderr), synth_err);
+    assert_eq!(String::from_utf8_lossy(&token.stderr), synth_err);
+}
