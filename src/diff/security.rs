@@ -89,11 +89,16 @@ pub fn analyze(
     }
     connect_authorization(old, new, renames, &mut out);
     let fresh = new_function_parts(new, changes);
+    let keys = new_own_account_keys(new, changes);
     for s in &mut out {
         if s.severity == Severity::Widened && fresh.contains(&s.logical_id) {
             s.severity = Severity::Changed;
             s.summary
                 .push_str(" (a new function's own: what the stack file asked for)");
+        } else if s.severity == Severity::Widened && keys.contains(&s.logical_id) {
+            s.severity = Severity::Changed;
+            s.summary
+                .push_str(" (a new key for this account and AWS services only)");
         }
     }
     out.sort_by(|a, b| {
@@ -155,6 +160,43 @@ fn new_function_parts(new: &RawTemplate, changes: &[ResourceChange]) -> BTreeSet
         }
     }
     fresh
+}
+
+/// The KMS keys created in this change whose policy allows only this account (`…:iam::${AWS::AccountId}:root`)
+/// and AWS service principals: a new key gives no one outside the account anything, and who in the account
+/// may use it is still up to the account's IAM policies, so it is not a widening.
+fn new_own_account_keys(new: &RawTemplate, changes: &[ResourceChange]) -> BTreeSet<String> {
+    let own_root =
+        serde_json::json!({"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"});
+    let allowed_principal = |p: &Value| match p.as_object() {
+        Some(m) if m.len() == 1 => match (m.get("AWS"), m.get("Service")) {
+            (Some(aws), None) => *aws == own_root,
+            (None, Some(Value::String(s))) => s.ends_with(".amazonaws.com"),
+            (None, Some(Value::Array(items))) => {
+                !items.is_empty()
+                    && items
+                        .iter()
+                        .all(|i| i.as_str().is_some_and(|s| s.ends_with(".amazonaws.com")))
+            }
+            _ => false,
+        },
+        _ => false,
+    };
+    changes
+        .iter()
+        .filter(|c| c.action == Action::Create)
+        .filter_map(|c| new.resources.get(&c.logical_id).map(|r| (c, r)))
+        .filter(|(_, r)| r.type_name == "AWS::KMS::Key")
+        .filter(|(_, r)| {
+            let policy = statements(r.properties.get("KeyPolicy"));
+            !policy.is_empty()
+                && policy
+                    .iter()
+                    .filter(|s| s.effect == "Allow")
+                    .all(|s| s.not_principal.is_empty() && allowed_principal(&s.raw["Principal"]))
+        })
+        .map(|(c, _)| c.logical_id.clone())
+        .collect()
 }
 
 fn trusts_only_lambda(role: &RawResource) -> bool {
@@ -916,6 +958,37 @@ mod tests {
             severity(&traced(json!(["xray:PutTraceSegments", "s3:GetObject"]))),
             Severity::Widened
         );
+    }
+
+    #[test]
+    fn a_new_key_for_the_account_and_services_is_not_a_widening_but_one_for_another_account_is() {
+        let empty = RawTemplate::from_value(json!({"Resources": {}})).unwrap();
+        let key = |principal: Value| {
+            RawTemplate::from_value(json!({"Resources": {"K": {"Type": "AWS::KMS::Key", "Properties": {
+                "KeyPolicy": {"Statement": [
+                    {"Effect": "Allow", "Principal": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}, "Action": "kms:*", "Resource": "*"},
+                    {"Effect": "Allow", "Principal": principal, "Action": ["kms:Decrypt"], "Resource": "*"},
+                    {"Effect": "Deny", "Principal": "*", "Action": "kms:CreateGrant", "Resource": "*"}
+                ]}}}}}))
+            .unwrap()
+        };
+        let severity = |t: &RawTemplate| {
+            super::super::diff(&empty, t, super::super::Schemas::bundled())
+                .security
+                .into_iter()
+                .find(|s| s.logical_id == "K")
+                .unwrap()
+                .severity
+        };
+        assert_eq!(
+            severity(&key(json!({"Service": ["cloudwatch.amazonaws.com"]}))),
+            Severity::Changed
+        );
+        assert_eq!(
+            severity(&key(json!({"AWS": "arn:aws:iam::111122223333:root"}))),
+            Severity::Widened
+        );
+        assert_eq!(severity(&key(json!("*"))), Severity::Widened);
     }
 
     #[test]
