@@ -99,14 +99,16 @@ impl fmt::Display for ProjectError {
 impl std::error::Error for ProjectError {}
 
 impl Project {
-    /// The project around `start`: the nearest folder up from it with `sockstack.toml`
-    /// (or, failing that, with `stacks/`).
+    /// The project around `start`: the nearest folder up from it with a `sockstack.toml`
+    /// or a `stacks/` folder.
     pub fn discover(start: &Path) -> Result<Project, ProjectError> {
         let start = start.canonicalize().unwrap_or_else(|_| start.to_path_buf());
-        if let Some(root) = start.ancestors().find(|d| d.join(PROJECT_FILE).is_file()) {
-            return Project::at(root);
-        }
-        match start.ancestors().find(|d| d.join("stacks").is_dir()) {
+        // The nearest folder that is a project wins, so a project inside another
+        // (an example, a test fixture) is its own.
+        match start
+            .ancestors()
+            .find(|d| d.join(PROJECT_FILE).is_file() || d.join("stacks").is_dir())
+        {
             Some(root) => Project::at(root),
             None => Err(ProjectError::NotFound(start)),
         }

@@ -171,6 +171,23 @@ impl HandlerSources {
         Ok(files)
     }
 
+    /// The handler crate's folder and the folders of its `path =` dependencies, recursively:
+    /// where a change means a rebuild (`sockstack dev --watch`).
+    pub fn crate_dirs(&self) -> Result<Vec<PathBuf>, SourceError> {
+        let workspace = workspace_root(&self.dir);
+        let mut seen: Vec<PathBuf> = vec![canonical(&self.dir)];
+        let mut pending = path_dependencies(&self.dir, workspace.as_deref())?;
+        while let Some(dep) = pending.pop() {
+            let dep = canonical(&dep);
+            if seen.contains(&dep) {
+                continue;
+            }
+            seen.push(dep.clone());
+            pending.extend(path_dependencies(&dep, workspace.as_deref())?);
+        }
+        Ok(seen)
+    }
+
     /// The handler crate's package name (from its `Cargo.toml`), for `cargo build -p`.
     pub fn package(&self) -> Result<String, SourceError> {
         package_name(&self.dir)

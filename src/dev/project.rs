@@ -4,6 +4,7 @@
 
 use crate::emit::Format;
 use crate::pipeline;
+use crate::project::Project;
 use crate::raw::{RawResource, RawTemplate};
 use crate::sources::HandlerSources;
 use std::fmt;
@@ -31,37 +32,28 @@ impl fmt::Display for StackError {
 
 impl std::error::Error for StackError {}
 
-/// The project folder: the nearest of `start` and its parents that has a `stacks/` folder.
-pub fn project_root(start: &Path) -> Result<PathBuf, StackError> {
-    let mut dir = Some(start);
-    while let Some(d) = dir {
-        if d.join("stacks").is_dir() {
-            return Ok(d.to_path_buf());
-        }
-        dir = d.parent();
-    }
-    Err(StackError::NotFound(format!(
-        "no project around {}: no stacks/ folder in it or its parents",
-        start.display()
-    )))
+/// The project around `start` (found as every command finds it: `sockstack.toml`, else a `stacks/` folder).
+pub fn project(start: &Path) -> Result<Project, StackError> {
+    Project::discover(start).map_err(|e| StackError::NotFound(e.to_string()))
 }
 
-/// A stack named as everywhere else: a path to its file, or a name under `stacks/` (`dev` → `stacks/dev.yaml`).
+/// The project folder around `start`.
+pub fn project_root(start: &Path) -> Result<PathBuf, StackError> {
+    project(start).map(|p| p.root)
+}
+
+/// A stack named as everywhere else: a path to its file, or a name (`dev` → `stacks/dev.yaml`).
 pub fn stack_file(root: &Path, stack: &str) -> Result<PathBuf, StackError> {
-    let given = Path::new(stack);
-    if given.is_file() {
-        return Ok(given.to_path_buf());
-    }
-    for ext in ["yaml", "yml"] {
-        let candidate = root.join("stacks").join(format!("{stack}.{ext}"));
-        if candidate.is_file() {
-            return Ok(candidate);
-        }
-    }
-    Err(StackError::NotFound(format!(
-        "no stack {stack:?}: neither a file nor {}",
-        root.join("stacks").join(format!("{stack}.yaml")).display()
-    )))
+    let project = project(root)?;
+    let cwd = std::env::current_dir().unwrap_or_else(|_| root.to_path_buf());
+    let file = project
+        .stack(stack, &cwd)
+        .map_err(|e| StackError::NotFound(e.to_string()))?;
+    Ok(if file.is_absolute() {
+        file
+    } else {
+        cwd.join(file)
+    })
 }
 
 /// The stack's local name: its file's stem (`dev`).
@@ -73,8 +65,8 @@ pub fn stack_name(file: &Path) -> String {
 
 /// The stack's template, synthesized in memory by the same pipeline as `sockstack synth`.
 pub fn stack_template(root: &Path, file: &Path) -> Result<RawTemplate, StackError> {
-    let handlers = HandlerSources::open(&root.join("handlers"))
-        .map_err(|e| StackError::Other(format!("{e}\n  expected: the handlers member")))?;
+    let handlers = HandlerSources::open(&project(root)?.handlers_dir)
+        .map_err(|e| StackError::Other(format!("{e}\n  expected: the handler crate")))?;
     let synthesized =
         pipeline::synthesize(file, &handlers, Format::Yaml).map_err(StackError::Invalid)?;
     RawTemplate::from_value(synthesized.template.to_value())
@@ -90,12 +82,18 @@ pub struct HandlerCrate {
     pub sources: Vec<PathBuf>,
 }
 
-/// The handler crate of the project at `root`: the `handlers/` member.
+/// The handler crate of the project at `root` (`handlers` in `sockstack.toml`, default `handlers/`), and the
+/// folders of it and its path dependencies (the runtime crate, …) for `--watch`.
 pub fn handler_crate(root: &Path) -> HandlerCrate {
-    let dir = root.join("handlers");
+    let dir = project(root)
+        .map(|p| p.handlers_dir)
+        .unwrap_or_else(|_| root.join("handlers"));
+    let sources = HandlerSources::open(&dir)
+        .and_then(|s| s.crate_dirs())
+        .unwrap_or_else(|_| vec![dir.clone()]);
     HandlerCrate {
         manifest: dir.join("Cargo.toml"),
-        sources: vec![dir.join("src"), root.join("contract").join("src")],
+        sources: sources.iter().map(|d| d.join("src")).collect(),
     }
 }
 
