@@ -71,14 +71,12 @@ fn a_bad_stack_file_gets_the_same_located_error_and_exit_2_as_synth() {
     let good =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("stacks/dev.yaml"))
             .unwrap();
-    std::fs::write(
-        &bad,
-        good.replace(
-            "    handler: vote",
-            "    handler: vote\n    authorizer: true",
-        ),
-    )
-    .unwrap();
+    let broken = good.replace(
+        "{key: vote, function: vote, twoWay: true}",
+        "{key: vote, function: vote, twoWay: true, authorizer: true}",
+    );
+    assert_ne!(broken, good, "the test must break the stack file");
+    std::fs::write(&bad, broken).unwrap();
     let run = |args: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_sockstack"))
             .args(args)
