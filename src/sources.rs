@@ -146,14 +146,7 @@ impl HandlerSources {
         if let Some(ws) = &workspace {
             files.push(("Cargo.lock".to_string(), ws.join("Cargo.lock")));
         }
-        let mut seen: Vec<PathBuf> = vec![canonical(&self.dir)];
-        let mut pending = path_dependencies(&self.dir, workspace.as_deref())?;
-        while let Some(dep) = pending.pop() {
-            let dep = canonical(&dep);
-            if seen.contains(&dep) {
-                continue;
-            }
-            seen.push(dep.clone());
+        for dep in self.crate_dirs()?.into_iter().skip(1) {
             let rel = match workspace
                 .as_deref()
                 .and_then(|ws| dep.strip_prefix(canonical(ws)).ok())
@@ -164,7 +157,6 @@ impl HandlerSources {
                 None => format!("<{}>", package_name(&dep)?),
             };
             crate_files(&dep, &rel, &mut files)?;
-            pending.extend(path_dependencies(&dep, workspace.as_deref())?);
         }
         files.sort();
         files.dedup();

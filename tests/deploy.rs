@@ -39,12 +39,11 @@ use sockstack::pipeline::{self, Synthesized};
 use sockstack::sources::HandlerSources;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
+use std::sync::OnceLock;
 use std::sync::atomic::Ordering;
-use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const REGION: &str = "eu-west-1";
 const ACCOUNT: &str = "123456789012";
@@ -58,17 +57,6 @@ struct Moto {
     endpoint: String,
 }
 
-/// The moto_server this binary started, if it did.
-static MOTO_CHILD: Mutex<Option<Child>> = Mutex::new(None);
-
-extern "C" fn stop_moto() {
-    let child = MOTO_CHILD.lock().ok().and_then(|mut c| c.take());
-    if let Some(mut child) = child {
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-}
-
 impl Moto {
     fn start() -> &'static Moto {
         static MOTO: OnceLock<Moto> = OnceLock::new();
@@ -76,55 +64,12 @@ impl Moto {
             let moto = match std::env::var("MOTO_ENDPOINT") {
                 Ok(endpoint) if !endpoint.is_empty() => Moto { endpoint },
                 _ => Moto {
-                    endpoint: Moto::spawn(),
+                    endpoint: common::moto::Moto::spawn(),
                 },
             };
             moto.account_role(REGION);
             moto
         })
-    }
-
-    fn spawn() -> String {
-        let server = tool("moto_server");
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let log = std::env::temp_dir().join(format!("sockstack-moto-{port}.log"));
-        let child = Command::new(&server)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(fs::File::create(&log).unwrap())
-            .stderr(fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {}: {e}; run `make tools`", server.display()));
-        *MOTO_CHILD.lock().unwrap() = Some(child);
-        // SAFETY: registers a plain `extern "C"` function, once.
-        unsafe {
-            libc::atexit(stop_moto);
-        }
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            let exited = MOTO_CHILD
-                .lock()
-                .unwrap()
-                .as_mut()
-                .and_then(|c| c.try_wait().ok().flatten());
-            if let Some(status) = exited {
-                panic!(
-                    "moto_server exited ({status}):\n{}",
-                    fs::read_to_string(&log).unwrap_or_default()
-                );
-            }
-            assert!(
-                Instant::now() < deadline,
-                "moto_server did not start in 60 s"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let _ = fs::remove_file(&log);
-        format!("http://127.0.0.1:{port}")
     }
 
     /// API Gateway's account CloudWatch role in `region` (what `apiGatewayAccountRole: true` would create),

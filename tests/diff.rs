@@ -640,7 +640,7 @@ fn cli_base_ref_synthesizes_the_base_from_git() {
             .unwrap();
         assert!(status.success());
     };
-    for item in ["stacks", "contract", "Cargo.lock"] {
+    for item in ["stacks", "contract", "runtime", "Cargo.lock"] {
         copy(&root.join(item), &repo.join(item));
     }
     std::fs::create_dir_all(repo.join("handlers")).unwrap();

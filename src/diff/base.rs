@@ -1,6 +1,7 @@
 //! `sockstack diff --base REF`: the stacks at a git revision, synthesized by this binary.
 //!
-//! The stack files, the handlers member, `contract/` and `Cargo.lock` at REF are exported
+//! The stack files, the handlers member and its `path =` dependencies (e.g. the runtime crate),
+//! `contract/`, `Cargo.toml` and `Cargo.lock` at REF are exported
 //! into a temporary folder (through [`Git`]) and every stack file there is synthesized as
 //! `sockstack synth` would. Errors name files as `REF:path` (never the temporary folder),
 //! and every invalid stack at REF is listed at once. A revision that is not one, or a
@@ -110,6 +111,7 @@ pub fn stacks_at(
         rel(handlers),
         beside("contract"),
         beside("Cargo.lock"),
+        beside("Cargo.toml"),
     ];
     let present: Vec<String> = wanted
         .into_iter()
@@ -117,6 +119,7 @@ pub fn stacks_at(
         .collect();
     let tmp = TempDir::new()?;
     git.export(rev, &present, tmp.path())?;
+    export_path_dependencies(git, rev, &tmp.path().join(rel(handlers)), tmp.path())?;
     let shown = |text: String| {
         let root = format!("{}/", tmp.path().display());
         text.replace(&root, &format!("{rev}:"))
@@ -134,6 +137,56 @@ pub fn stacks_at(
             (name, (template, named))
         })
         .collect())
+}
+
+/// Exports, from `rev` into `root`, every `path =` dependency of the handler crate at `handlers`
+/// (recursively, e.g. the runtime crate), so its bundle hash can be computed as at `rev`.
+fn export_path_dependencies(
+    git: &dyn Git,
+    rev: &str,
+    handlers: &Path,
+    root: &Path,
+) -> Result<(), String> {
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let mut exported: Vec<String> = Vec::new();
+    loop {
+        let Ok(sources) = HandlerSources::open(handlers) else {
+            return Ok(());
+        };
+        let dirs = sources.crate_dirs().map_err(|e| e.to_string())?;
+        let missing: Vec<String> = dirs
+            .iter()
+            .filter(|d| !d.join("Cargo.toml").is_file())
+            .filter_map(|d| {
+                normalized(d)
+                    .strip_prefix(&root)
+                    .ok()
+                    .map(Path::to_path_buf)
+            })
+            .map(|d| d.to_string_lossy().replace('\\', "/"))
+            .filter(|d| !exported.contains(d) && git.exists(rev, d))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        git.export(rev, &missing, &root)?;
+        exported.extend(missing);
+    }
+}
+
+/// `path` with `.` and `..` resolved lexically (the folder may not exist yet).
+fn normalized(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// Synthesizes every stack file in `stacks_dir` with the handlers in `handlers`. The folder
