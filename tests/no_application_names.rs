@@ -43,7 +43,7 @@ const NOT_YET: &[(&str, &str)] = &[
         "deploy engineer: \"profiles\" means AWS CLI profiles",
     ),
     (
-        "src/raw.rs",
+        "src/raw/mod.rs",
         "reliability engineer: a parser test uses a tag `Key: team`",
     ),
     (
@@ -57,6 +57,54 @@ const NOT_YET: &[(&str, &str)] = &[
     (
         "src/diff/report/mod.rs",
         "diff docs use a tag `Tags[Key=team]` as an example",
+    ),
+    (
+        "src/alarms.rs",
+        "alarms tests use the example's function names (vote) (left for a later clean-up, issue 9)",
+    ),
+    (
+        "src/deploy/preflight.rs",
+        "deploy tests use the example's stack name team-health-dev (left for a later clean-up, issue 9)",
+    ),
+    (
+        "src/deploy/changeset.rs",
+        "change-set fixtures use the example's resources (VoteFunction, ProfilesTable, team-health-dev) (left for a later clean-up, issue 9)",
+    ),
+    (
+        "src/deploy/workflow.rs",
+        "workflow tests use the example's function names (vote) (left for a later clean-up, issue 9)",
+    ),
+    (
+        "src/deploy/deployed.rs",
+        "deployed-diff tests use the example's stack name team-health-dev (left for a later clean-up, issue 9)",
+    ),
+    (
+        "src/deploy/approval.rs",
+        "approval tests use the example's function names (VoteRole) (left for a later clean-up, issue 9)",
+    ),
+    (
+        "src/dev/gateway.rs",
+        "dev engineer: gateway tests use a `teamId` context key (left for a later clean-up, issue 9)",
+    ),
+    (
+        "src/dev/events.rs",
+        "dev engineer: event tests use a `vote` route key (left for a later clean-up, issue 9)",
+    ),
+    (
+        "src/dev/plan.rs",
+        "dev engineer: plan tests use a `vote` route (left for a later clean-up, issue 9)",
+    ),
+    (
+        "src/dev/runtime_api.rs",
+        "dev engineer: Runtime API tests name a `vote` function (left for a later clean-up, issue 9)",
+    ),
+    (
+        "src/dev/policy.rs",
+        "dev engineer: policy tests use a `teamId` context key (left for a later clean-up, issue 9)",
+    ),
+    (
+        "src/cli/dev.rs",
+        "dev engineer: `dev token --help` examples use the example's claims (team_id) and a vote message (left for a later clean-up, issue 9)",
     ),
 ];
 

@@ -39,6 +39,18 @@ fn synth(dir: &Path) -> assert_cmd::Command {
     cmd
 }
 
+/// `stacks/<name>.yaml`: the dev stack file under a CloudFormation stack name of its own
+/// (two stack files with one stack name are an error).
+fn copy_as_new_stack(dir: &Path, name: &str) {
+    let text = fs::read_to_string(dir.join("stacks/dev.yaml")).unwrap();
+    let renamed = text.replace(
+        "stack: team-health-dev",
+        &format!("stack: team-health-{name}"),
+    );
+    assert_ne!(renamed, text, "the dev stack file names its stack");
+    fs::write(dir.join("stacks").join(format!("{name}.yaml")), renamed).unwrap();
+}
+
 #[test]
 fn a_stack_named_like_the_stacks_folder_does_not_delete_it() {
     let (_tmp, dir) = project();
@@ -179,11 +191,7 @@ fn a_second_run_on_a_locked_output_folder_fails_clearly() {
         .open(dir.join("out/.sockstack/lock"))
         .unwrap();
     lock.try_lock().unwrap();
-    fs::write(
-        dir.join("stacks/extra.yaml"),
-        fs::read(dir.join("stacks/dev.yaml")).unwrap(),
-    )
-    .unwrap();
+    copy_as_new_stack(&dir, "extra");
     let assert = synth(&dir).assert().code(2);
     assert!(
         stderr_of(&assert).contains("another sockstack run is writing out"),
@@ -234,7 +242,7 @@ impl Swap {
     fn new() -> Swap {
         let (tmp, dir) = project();
         synth(&dir).args(["--format", "json"]).assert().success();
-        fs::copy(dir.join("stacks/dev.yaml"), dir.join("stacks/extra.yaml")).unwrap();
+        copy_as_new_stack(&dir, "extra");
         synth(&dir).args(["--out", "ref"]).assert().success();
         let refs = |out: &str| -> Vec<_> {
             SWAP_STACKS
