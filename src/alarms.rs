@@ -7,7 +7,7 @@
 
 use crate::cfn::cloudwatch::{Alarm, Dimension};
 use crate::cfn::iam::{PolicyDocument, Principal, Statement};
-use crate::cfn::kms::Key;
+use crate::cfn::kms::{self, Key};
 use crate::cfn::sns::{Subscription, Topic};
 use crate::cfn::{Expr, Parameter, Properties, Resource, RetainPolicy, Template};
 use crate::synth::security::LintSkip;
@@ -162,17 +162,6 @@ fn alarm(s: Spec) -> Resource {
 /// CloudWatch may use it to publish alarm notifications to the encrypted topic, and only AWS services may
 /// create grants on it.
 fn topic_key() -> Resource {
-    let administer = Statement {
-        sid: Some("AccountAdministersKey".into()),
-        effect: "Allow",
-        principal: Some(Principal::Aws(Expr::sub(
-            "arn:${AWS::Partition}:iam::${AWS::AccountId}:root",
-        ))),
-        action: vec!["kms:*".into()],
-        // In a key policy, `*` means this key and nothing else.
-        resource: vec![Expr::str("*")],
-        condition: None,
-    };
     let cloudwatch = Statement {
         sid: Some("CloudWatchPublishesAlarms".into()),
         effect: "Allow",
@@ -181,22 +170,14 @@ fn topic_key() -> Resource {
         resource: vec![Expr::str("*")],
         condition: None,
     };
-    // Grants may only be created for AWS resources by AWS services.
-    let grants_only_for_services = Statement {
-        sid: Some("GrantsOnlyForAwsServices".into()),
-        effect: "Deny",
-        principal: Some(Principal::Anyone),
-        action: vec!["kms:CreateGrant".into()],
-        resource: vec![Expr::str("*")],
-        condition: Some(serde_json::json!({"BoolIfExists": {
-            "kms:GrantIsForAWSResource": "false",
-            "aws:PrincipalIsAWSService": "false"
-        }})),
-    };
     Resource::new(Properties::Key(Key {
         description: "Encrypts the alarm notifications of this stack".into(),
         enable_key_rotation: true,
-        key_policy: PolicyDocument::new(vec![administer, cloudwatch, grants_only_for_services]),
+        key_policy: PolicyDocument::new(vec![
+            kms::account_administers_key(),
+            cloudwatch,
+            kms::grants_only_for_aws_services(),
+        ]),
     }))
     .with_policy(RetainPolicy::Delete)
 }

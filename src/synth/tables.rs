@@ -6,8 +6,8 @@ use crate::cfn::dynamodb::{
     AttributeDefinition, GlobalSecondaryIndex, KeySchema, PointInTimeRecovery, Projection,
     SseSpecification, Table, TimeToLive,
 };
-use crate::cfn::iam::{PolicyDocument, Principal, Statement};
-use crate::cfn::kms::Key;
+use crate::cfn::iam::PolicyDocument;
+use crate::cfn::kms::{self, Key};
 use crate::cfn::{Expr, Properties, Resource, RetainPolicy, Template};
 use crate::model::{self, AttributeType, Model, TableKey, TableSource};
 use sockstack_contract::registry;
@@ -100,33 +100,13 @@ fn sse(key: TableKey) -> SseSpecification {
 /// The customer-managed key: rotated yearly; the account administers it, as in
 /// KMS's default key policy, so IAM policies decide who may use it.
 fn table_key(retain: bool) -> Resource {
-    let administer = Statement {
-        sid: Some("AccountAdministersKey".into()),
-        effect: "Allow",
-        principal: Some(Principal::Aws(Expr::sub(
-            "arn:${AWS::Partition}:iam::${AWS::AccountId}:root",
-        ))),
-        action: vec!["kms:*".into()],
-        // In a key policy, `*` means this key and nothing else.
-        resource: vec![Expr::str("*")],
-        condition: None,
-    };
-    // Grants (how DynamoDB uses the key) may only be created for AWS resources by AWS services.
-    let grants_only_for_services = Statement {
-        sid: Some("GrantsOnlyForAwsServices".into()),
-        effect: "Deny",
-        principal: Some(Principal::Anyone),
-        action: vec!["kms:CreateGrant".into()],
-        resource: vec![Expr::str("*")],
-        condition: Some(serde_json::json!({"BoolIfExists": {
-            "kms:GrantIsForAWSResource": "false",
-            "aws:PrincipalIsAWSService": "false"
-        }})),
-    };
     Resource::new(Properties::Key(Key {
         description: "Encrypts the sockstack tables".into(),
         enable_key_rotation: true,
-        key_policy: PolicyDocument::new(vec![administer, grants_only_for_services]),
+        key_policy: PolicyDocument::new(vec![
+            kms::account_administers_key(),
+            kms::grants_only_for_aws_services(),
+        ]),
     }))
     .with_policy(policy(retain))
 }
