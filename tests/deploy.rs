@@ -31,7 +31,8 @@
 
 mod common;
 
-use common::{handlers, root, tool};
+use common::moto::Moto;
+use common::{handlers, root};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use sockstack::emit::Format;
@@ -41,7 +42,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
+use std::sync::Once;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
@@ -50,108 +51,36 @@ const ACCOUNT: &str = "123456789012";
 
 // ---------------------------------------------------------------- moto
 
-/// The moto endpoint: `MOTO_ENDPOINT` when set, else one moto_server started
-/// for this test binary on a free port, shared by its tests and killed when the
-/// binary exits.
-struct Moto {
-    endpoint: String,
+/// The shared moto (`common::moto`), with API Gateway's account CloudWatch role in [`REGION`]
+/// set once, because the dev stack's access logs need it.
+fn moto() -> &'static Moto {
+    static ROLE: Once = Once::new();
+    let moto = Moto::start();
+    ROLE.call_once(|| account_role(moto, REGION));
+    moto
 }
 
-impl Moto {
-    fn start() -> &'static Moto {
-        static MOTO: OnceLock<Moto> = OnceLock::new();
-        MOTO.get_or_init(|| {
-            let moto = match std::env::var("MOTO_ENDPOINT") {
-                Ok(endpoint) if !endpoint.is_empty() => Moto { endpoint },
-                _ => Moto {
-                    endpoint: common::moto::Moto::spawn(),
-                },
-            };
-            moto.account_role(REGION);
-            moto
-        })
-    }
-
-    /// API Gateway's account CloudWatch role in `region` (what `apiGatewayAccountRole: true` would create),
-    /// which the dev stack's access logs need. Idempotent.
-    fn account_role(&self, region: &str) {
-        let name = format!("apigateway-cloudwatch-{region}");
-        let trust = r#"{"Statement":[{"Effect":"Allow","Principal":{"Service":"apigateway.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-        let _ = self.try_aws(&[
-            "iam",
-            "create-role",
-            "--role-name",
-            &name,
-            "--assume-role-policy-document",
-            trust,
-        ]);
-        self.aws(&[
-            "apigateway",
-            "update-account",
-            "--region",
-            region,
-            "--patch-operations",
-            &format!("op=replace,path=/cloudwatchRoleArn,value=arn:aws:iam::{ACCOUNT}:role/{name}"),
-        ]);
-    }
-
-    /// The environment that points the AWS CLI (every client it creates) at moto.
-    fn env(&self) -> Vec<(String, String)> {
-        let aws_dir = tool("aws").parent().unwrap().to_path_buf();
-        let mut paths = vec![aws_dir];
-        paths.extend(std::env::split_paths(
-            &std::env::var_os("PATH").unwrap_or_default(),
-        ));
-        let path = std::env::join_paths(paths).unwrap();
-        [
-            ("AWS_ENDPOINT_URL", self.endpoint.as_str()),
-            ("AWS_ACCESS_KEY_ID", "testing"),
-            ("AWS_SECRET_ACCESS_KEY", "testing"),
-            ("AWS_SESSION_TOKEN", "testing"),
-            ("AWS_DEFAULT_REGION", REGION),
-            ("AWS_REGION", REGION),
-            ("AWS_CONFIG_FILE", "/dev/null"),
-            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
-            ("PATH", path.to_str().unwrap()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-    }
-
-    /// Runs `aws ARGS --output json` against moto and parses what it prints.
-    fn aws(&self, args: &[&str]) -> Value {
-        match self.try_aws(args) {
-            Ok(v) => v,
-            Err(e) => panic!("aws {} failed: {e}", args.join(" ")),
-        }
-    }
-
-    fn try_aws(&self, args: &[&str]) -> Result<Value, String> {
-        let out = Command::new(tool("aws"))
-            .args(args)
-            .args(["--output", "json"])
-            .envs(self.env())
-            .env_remove("AWS_PROFILE")
-            .output()
-            .unwrap();
-        if !out.status.success() {
-            return Err(String::from_utf8_lossy(&out.stderr).into_owned());
-        }
-        let text = String::from_utf8_lossy(&out.stdout);
-        Ok(if text.trim().is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap()
-        })
-    }
-
-    /// `sockstack` run in `dir`, its AWS CLI pointed at moto.
-    fn sockstack(&self, dir: &Path) -> assert_cmd::Command {
-        let mut cmd = common::sockstack(dir);
-        cmd.envs(self.env()).env_remove("AWS_PROFILE");
-        cmd
-    }
+/// API Gateway's account CloudWatch role in `region` (what `apiGatewayAccountRole: true` would create).
+/// Idempotent.
+fn account_role(moto: &Moto, region: &str) {
+    let name = format!("apigateway-cloudwatch-{region}");
+    let trust = r#"{"Statement":[{"Effect":"Allow","Principal":{"Service":"apigateway.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    let _ = moto.try_aws(&[
+        "iam",
+        "create-role",
+        "--role-name",
+        &name,
+        "--assume-role-policy-document",
+        trust,
+    ]);
+    moto.aws(&[
+        "apigateway",
+        "update-account",
+        "--region",
+        region,
+        "--patch-operations",
+        &format!("op=replace,path=/cloudwatchRoleArn,value=arn:aws:iam::{ACCOUNT}:role/{name}"),
+    ]);
 }
 
 /// A name no other test (or earlier run on a shared moto) uses.
@@ -810,7 +739,7 @@ fn check_wiring(t: &Value, stage: &str) {
 #[test]
 fn deploys_the_dev_stack_and_what_moto_creates_is_what_the_template_says() {
     let started = Instant::now();
-    let moto = Moto::start();
+    let moto = moto();
     let project = Project::new();
     let stack_name = unique("team-health-dev");
     project.stack("dev", &stack_name, |t| t);
@@ -982,7 +911,7 @@ fn deploys_the_dev_stack_and_what_moto_creates_is_what_the_template_says() {
 
 #[test]
 fn destroy_asks_deletes_and_lists_what_prod_retains() {
-    let moto = Moto::start();
+    let moto = moto();
     let project = Project::new();
     let stack_name = unique("team-health-prod");
     project.stack("prod", &stack_name, |t| t);
@@ -1077,7 +1006,7 @@ fn destroy_asks_deletes_and_lists_what_prod_retains() {
 
 #[test]
 fn outputs_prints_a_created_stacks_outputs_for_people_and_scripts() {
-    let moto = Moto::start();
+    let moto = moto();
     let project = Project::new();
     let stack_name = unique("team-health-outputs");
     project.stack("dev", &stack_name, |t| t);
@@ -1167,7 +1096,7 @@ fn outputs_prints_a_created_stacks_outputs_for_people_and_scripts() {
 
 #[test]
 fn a_failing_deploy_says_what_failed() {
-    let moto = Moto::start();
+    let moto = moto();
     let project = Project::new();
     let stack_name = unique("team-health-fail");
     project.stack("dev", &stack_name, |t| t);
@@ -1493,7 +1422,7 @@ impl ChatProject {
 
 #[test]
 fn widening_a_role_needs_approval_and_diff_deployed_shows_it_then_nothing() {
-    let moto = Moto::start();
+    let moto = moto();
     let chat = ChatProject::new("{}");
     let bucket = create_bucket(moto);
     let out = chat.deploy(moto, &bucket, &[]);
@@ -1610,7 +1539,7 @@ fn widening_a_role_needs_approval_and_diff_deployed_shows_it_then_nothing() {
 
 #[test]
 fn a_change_set_for_a_stack_not_deployed_leaves_no_stack_behind() {
-    let moto = Moto::start();
+    let moto = moto();
     let chat = ChatProject::new("{}");
     let bucket = create_bucket(moto);
     let out = chat.run(
@@ -1661,7 +1590,7 @@ fn objects(moto: &Moto, bucket: &str, region: &str) -> Vec<Value> {
 
 #[test]
 fn preflight_failures_say_what_to_run_and_upload_nothing() {
-    let moto = Moto::start();
+    let moto = moto();
     let chat = ChatProject::new("{}");
 
     // No bucket.
