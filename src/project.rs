@@ -40,6 +40,23 @@ pub struct Project {
     pub handlers_dir: PathBuf,
 }
 
+/// Paths given on the command line in place of the project's, relative to the
+/// working folder.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// `--stacks-dir`: the stack-file folder.
+    pub stacks_dir: Option<PathBuf>,
+    /// `--handlers`: the handler crate.
+    pub handlers: Option<PathBuf>,
+}
+
+impl Overrides {
+    /// Whether any path is given.
+    pub fn any(&self) -> bool {
+        self.stacks_dir.is_some() || self.handlers.is_some()
+    }
+}
+
 /// Why a project or a stack could not be found.
 #[derive(Debug)]
 pub enum ProjectError {
@@ -133,6 +150,44 @@ impl Project {
         })
     }
 
+    /// The project a command run in `cwd` works in: found by walking up from `cwd`
+    /// ([`Project::discover`]), with the paths of `overrides` (relative to `cwd`) in
+    /// place of the project's. Outside any project, an override or a `stack_path`
+    /// given on the command line is enough: the root is then `cwd`.
+    ///
+    /// Paths below `cwd` are kept relative to it (for readable messages and scripts);
+    /// others are absolute.
+    pub fn locate(
+        cwd: &Path,
+        overrides: &Overrides,
+        stack_given: bool,
+    ) -> Result<Project, ProjectError> {
+        let cwd = cwd.canonicalize().unwrap_or_else(|_| cwd.to_path_buf());
+        let mut project = match Project::discover(&cwd) {
+            Ok(p) => p,
+            Err(ProjectError::NotFound(_)) if overrides.any() || stack_given => Project {
+                root: cwd.clone(),
+                stacks_dir: cwd.join("stacks"),
+                handlers_dir: cwd.join("handlers"),
+            },
+            Err(e) => return Err(e),
+        };
+        if let Some(dir) = &overrides.stacks_dir {
+            project.stacks_dir = cwd.join(dir);
+        }
+        if let Some(dir) = &overrides.handlers {
+            project.handlers_dir = cwd.join(dir);
+        }
+        project.stacks_dir = relative_to(&project.stacks_dir, &cwd);
+        project.handlers_dir = relative_to(&project.handlers_dir, &cwd);
+        Ok(project)
+    }
+
+    /// The output folder (`out/` in the root), relative to `cwd` when below it.
+    pub fn out_dir(&self, cwd: &Path) -> PathBuf {
+        relative_to(&self.root.join("out"), cwd)
+    }
+
     /// The names of the project's stacks (`dev` for `stacks/dev.yaml`), sorted.
     pub fn stack_names(&self) -> Result<Vec<String>, ProjectError> {
         Ok(self
@@ -197,9 +252,11 @@ impl Project {
 /// `path` relative to `base` when it lies below it, else `path`.
 fn relative_to(path: &Path, base: &Path) -> PathBuf {
     let base = base.canonicalize().unwrap_or_else(|_| base.to_path_buf());
-    path.strip_prefix(&base)
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|_| path.to_path_buf())
+    match path.strip_prefix(&base) {
+        Ok(rel) if rel.as_os_str().is_empty() => PathBuf::from("."),
+        Ok(rel) => rel.to_path_buf(),
+        Err(_) => path.to_path_buf(),
+    }
 }
 
 /// A problem across stack files: each names a file of the set.
