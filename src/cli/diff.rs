@@ -101,8 +101,9 @@ pub struct DiffArgs {
     #[arg(long, value_name = "REF", conflicts_with = "deployed")]
     pub base: Option<String>,
 
-    /// Compare this stack file's synthesized template with the one CloudFormation holds (see above).
-    #[arg(long, value_name = "STACK", conflicts_with_all = ["old", "new"])]
+    /// Compare this stack file's synthesized template with the one CloudFormation holds (see above);
+    /// the stack may also come first, as in `deploy`: `diff dev --deployed`.
+    #[arg(long, value_name = "STACK", num_args = 0..=1, default_missing_value = "")]
     pub deployed: Option<String>,
 
     /// With --deployed: also make a change set, show CloudFormation's verdict beside sockstack's, delete it.
@@ -139,7 +140,7 @@ pub fn run(args: &DiffArgs, when: When) -> u8 {
     let err = Paint::for_stderr(when);
     let mut change_set = None;
     let report = match &args.deployed {
-        Some(stack) => match deployed(args, stack) {
+        Some(given) => match deployed_stack(args, given).and_then(|stack| deployed(args, stack)) {
             Ok(d) => {
                 change_set = d.change_set;
                 d.report
@@ -224,6 +225,34 @@ pub fn run(args: &DiffArgs, when: When) -> u8 {
             eprintln!("{} {r}", err.warning("fail:"));
         }
         FINDINGS
+    }
+}
+
+/// The stack `--deployed` names: its value, or the one positional argument (`diff dev --deployed`).
+fn deployed_stack<'a>(args: &'a DiffArgs, given: &'a str) -> Result<&'a str, (String, u8)> {
+    let positional: Vec<String> = [&args.old, &args.new]
+        .into_iter()
+        .flatten()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    match (given, positional.as_slice()) {
+        ("", []) => Err((
+            "--deployed needs a stack: `sockstack diff --deployed dev` or `sockstack diff dev --deployed`".into(),
+            BAD_INPUT,
+        )),
+        ("", [_]) => Ok(args
+            .old
+            .as_deref()
+            .and_then(|p| p.to_str())
+            .ok_or_else(|| ("the stack name is not UTF-8".to_string(), BAD_INPUT))?),
+        ("", _) | (_, [_, ..]) => Err((
+            format!(
+                "--deployed compares one stack with CloudFormation's; OLD and NEW are not used with it (got {})",
+                positional.join(" ")
+            ),
+            BAD_INPUT,
+        )),
+        (stack, []) => Ok(stack),
     }
 }
 
