@@ -155,8 +155,8 @@ impl Project {
     /// place of the project's. Outside any project, an override or a `stack_path`
     /// given on the command line is enough: the root is then `cwd`.
     ///
-    /// Paths below `cwd` are kept relative to it (for readable messages and scripts);
-    /// others are absolute.
+    /// The project's own paths are relative to `cwd` when below it, else absolute (for
+    /// readable messages and scripts); overrides are kept as given.
     pub fn locate(
         cwd: &Path,
         overrides: &Overrides,
@@ -172,14 +172,14 @@ impl Project {
             },
             Err(e) => return Err(e),
         };
-        if let Some(dir) = &overrides.stacks_dir {
-            project.stacks_dir = cwd.join(dir);
-        }
-        if let Some(dir) = &overrides.handlers {
-            project.handlers_dir = cwd.join(dir);
-        }
-        project.stacks_dir = relative_to(&project.stacks_dir, &cwd);
-        project.handlers_dir = relative_to(&project.handlers_dir, &cwd);
+        project.stacks_dir = match &overrides.stacks_dir {
+            Some(dir) => dir.clone(),
+            None => relative_to(&project.stacks_dir, &cwd),
+        };
+        project.handlers_dir = match &overrides.handlers {
+            Some(dir) => dir.clone(),
+            None => relative_to(&project.handlers_dir, &cwd),
+        };
         Ok(project)
     }
 
@@ -364,6 +364,55 @@ mod tests {
             p.stack("dev", &root).unwrap(),
             PathBuf::from("stacks/dev.yaml")
         );
+    }
+
+    #[test]
+    fn locate_keeps_the_projects_paths_readable_and_overrides_as_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        write(&root.join("sockstack.toml"), "handlers = \"crates/fns\"\n");
+        write(&root.join("stacks/dev.yaml"), "");
+        fs::create_dir_all(root.join("crates/fns/src")).unwrap();
+        let none = Overrides::default();
+        // At the root: relative to it.
+        let p = Project::locate(&root, &none, false).unwrap();
+        assert_eq!(p.stacks_dir, PathBuf::from("stacks"));
+        assert_eq!(p.handlers_dir, PathBuf::from("crates/fns"));
+        assert_eq!(p.out_dir(&root), PathBuf::from("out"));
+        // Below it: absolute, since they are not below the working folder.
+        let sub = root.join("crates/fns/src");
+        let p = Project::locate(&sub, &none, false).unwrap();
+        assert_eq!(p.root, root);
+        assert_eq!(p.stacks_dir, root.join("stacks"));
+        assert_eq!(p.handlers_dir, root.join("crates/fns"));
+        assert_eq!(p.out_dir(&sub), root.join("out"));
+        // Overrides, relative to the working folder, are kept as given.
+        let given = Overrides {
+            stacks_dir: Some("../../../stacks".into()),
+            handlers: None,
+        };
+        let p = Project::locate(&sub, &given, false).unwrap();
+        assert_eq!(p.stacks_dir, PathBuf::from("../../../stacks"));
+        assert_eq!(p.root, root);
+    }
+
+    #[test]
+    fn outside_a_project_overrides_or_a_stack_path_are_enough() {
+        let dir = tempfile::tempdir().unwrap();
+        let cwd = dir.path().canonicalize().unwrap();
+        assert!(matches!(
+            Project::locate(&cwd, &Overrides::default(), false),
+            Err(ProjectError::NotFound(_))
+        ));
+        let given = Overrides {
+            stacks_dir: None,
+            handlers: Some("h".into()),
+        };
+        let p = Project::locate(&cwd, &given, false).unwrap();
+        assert_eq!(p.root, cwd);
+        assert_eq!(p.handlers_dir, PathBuf::from("h"));
+        let p = Project::locate(&cwd, &Overrides::default(), true).unwrap();
+        assert_eq!(p.stacks_dir, PathBuf::from("stacks"));
     }
 
     #[test]
