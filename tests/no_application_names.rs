@@ -120,6 +120,9 @@ fn the_matcher_finds_each_word() {
 fn aws_cli_profiles_are_not_the_application_but_a_profiles_table_still_is() {
     assert!(matches("credentials from AWS CLI profiles, SSO, AWS_PROFILE").is_empty());
     assert!(matches("`aws --profile prod` (the AWS CLI profile)").is_empty());
-    assert_eq!(matches("AWS CLI profiles and the ProfilesTable"), ["profiles"]);
+    assert_eq!(
+        matches("AWS CLI profiles and the ProfilesTable"),
+        ["profiles"]
+    );
     assert_eq!(matches("profiles, SSO"), ["profiles"]);
 }

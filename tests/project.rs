@@ -79,7 +79,10 @@ fn echo_project(root: &Path, name: &str) -> PathBuf {
     assert!(text.contains("\"../../../runtime\""), "{text}");
     fs::write(
         &manifest,
-        text.replace("\"../../../runtime\"", &format!("{:?}", runtime.display().to_string())),
+        text.replace(
+            "\"../../../runtime\"",
+            &format!("{:?}", runtime.display().to_string()),
+        ),
     )
     .unwrap();
     let stack = fs::read_to_string(example.join("stacks/dev.yaml")).unwrap();
@@ -214,7 +217,10 @@ fn deploy_dry_run_from_a_subfolder_uses_the_projects_handler_crate_and_out_folde
         root.join("out/dev/template.yaml").is_file(),
         "the template goes to the root's out/"
     );
-    assert!(!sub.join("out").exists(), "nothing is written in the subfolder");
+    assert!(
+        !sub.join("out").exists(),
+        "nothing is written in the subfolder"
+    );
     let handlers = root.join("crates/fns");
     let assets = root.join("out/assets");
     assert!(
@@ -300,7 +306,12 @@ fn deploy_outputs_diff_deployed_and_destroy_work_from_a_subfolder() {
     assert!(printed.contains(&stack_name), "{printed}");
     assert!(root.join("out/dev/template.yaml").is_file());
     assert!(!sub.join("out").exists());
-    let stacks = moto.aws(&["cloudformation", "describe-stacks", "--stack-name", &stack_name]);
+    let stacks = moto.aws(&[
+        "cloudformation",
+        "describe-stacks",
+        "--stack-name",
+        &stack_name,
+    ]);
     assert_eq!(
         stacks["Stacks"][0]["StackStatus"], "CREATE_COMPLETE",
         "{stacks}"
@@ -352,7 +363,11 @@ fn deploy_outputs_diff_deployed_and_destroy_work_from_a_subfolder() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("to create"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("to create"),
+        "{}",
+        text(&out.stdout)
+    );
 
     let out = moto
         .sockstack(&sub)
@@ -364,7 +379,12 @@ fn deploy_outputs_diff_deployed_and_destroy_work_from_a_subfolder() {
         printed.contains(&format!("deleted {stack_name}")),
         "{printed}"
     );
-    let gone = moto.try_aws(&["cloudformation", "describe-stacks", "--stack-name", &stack_name]);
+    let gone = moto.try_aws(&[
+        "cloudformation",
+        "describe-stacks",
+        "--stack-name",
+        &stack_name,
+    ]);
     match gone {
         Err(e) => assert!(e.contains("does not exist"), "{e}"),
         Ok(v) => assert_eq!(v["Stacks"][0]["StackStatus"], "DELETE_COMPLETE", "{v}"),

@@ -411,7 +411,10 @@ mod tests {
                 &["cloudformation", "describe-stacks"],
                 json!({"Stacks": [{"StackName": "myapp-dev", "StackStatus": "ROLLBACK_COMPLETE"}]}),
             )
-            .json(&["apigateway", "get-account"], json!({"throttleSettings": {}}));
+            .json(
+                &["apigateway", "get-account"],
+                json!({"throttleSettings": {}}),
+            );
         let aws = aws
             .on(
                 &["--version"],
