@@ -35,11 +35,12 @@ the synthesizer between REF and now (to see that, synthesize each revision with 
 binary and compare the two out/ folders). The new side is NEW when given, else the stack
 files of the working tree synthesized the same way.
 
-With --deployed STACK (a stack file's name, `dev` for <stacks>/dev.yaml, or a path; a name
-with no stack file lists the stacks there are) the old side is the template CloudFormation holds for that stack
-(`aws cloudformation get-template --template-stage Original`, through the AWS CLI and its
-credentials, region and endpoints) and the new side is the stack file synthesized; a stack
-not deployed yet shows every resource created. --change-set also makes a change set from the
+With --deployed STACK, or STACK --deployed (a stack file's name, `dev` for <stacks>/dev.yaml,
+or a path; a name with no stack file lists the stacks there are), the old side is the
+template CloudFormation holds for that stack (`aws cloudformation get-template
+--template-stage Original`, through the AWS CLI and its credentials, region and endpoints)
+and the new side is the stack file synthesized; a stack not deployed yet shows every
+resource created. --change-set also makes a change set from the
 new template, reads CloudFormation's own verdict on each resource (Add/Modify/Remove,
 Replacement True/False/Conditional and the properties that force it), deletes the change set
 again (and the REVIEW_IN_PROGRESS stack it made when there was none), and shows that verdict
@@ -72,6 +73,7 @@ Examples:
   sockstack diff --base origin/main --format markdown --output diff.md
   sockstack diff base-out/ out/ --fail-on replace,destroy,iam
   sockstack diff --deployed dev                      what a deploy would change in the live stack
+  sockstack diff dev --deployed                      the same
   sockstack diff --deployed dev --change-set         and CloudFormation's verdict beside sockstack's";
 
 /// Report format.
