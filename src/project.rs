@@ -428,6 +428,29 @@ mod tests {
     }
 
     #[test]
+    fn a_stack_is_a_path_from_the_working_folder_or_a_name_in_the_stacks_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        write(&root.join("stacks/prod.yml"), "");
+        write(&root.join("other/dev.yaml"), "");
+        let p = Project::at(&root).unwrap();
+        assert_eq!(
+            p.stack("other/dev.yaml", &root).unwrap(),
+            PathBuf::from("other/dev.yaml")
+        );
+        assert_eq!(
+            p.stack("prod", &root).unwrap(),
+            PathBuf::from("stacks/prod.yml")
+        );
+        assert_eq!(
+            p.stack("../stacks/prod.yml", &root.join("other")).unwrap(),
+            PathBuf::from("../stacks/prod.yml")
+        );
+        let e = p.stack("other/prod.yaml", &root).unwrap_err().to_string();
+        assert!(e.contains("one of prod"), "{e}");
+    }
+
+    #[test]
     fn an_unknown_stack_lists_the_known_ones() {
         let dir = tempfile::tempdir().unwrap();
         write(&dir.path().join("stacks/dev.yaml"), "");
