@@ -339,7 +339,7 @@ mod tests {
             }),
             functions: vec![
                 FunctionInput {
-                    logical_id: "VoteFunction".into(),
+                    logical_id: "SendFunction".into(),
                     timeout: 10,
                 },
                 FunctionInput {
@@ -364,9 +364,9 @@ mod tests {
         for id in [
             "WebSocketApiIntegrationErrorsAlarm",
             "WebSocketApiExecutionErrorsAlarm",
-            "VoteFunctionErrorsAlarm",
-            "VoteFunctionThrottlesAlarm",
-            "VoteFunctionDurationAlarm",
+            "SendFunctionErrorsAlarm",
+            "SendFunctionThrottlesAlarm",
+            "SendFunctionDurationAlarm",
             "ConnectionsTableReadThrottleAlarm",
             "ConnectionsTableWriteThrottleAlarm",
             TOPIC,
@@ -381,9 +381,9 @@ mod tests {
     #[test]
     fn duration_alarms_follow_each_functions_timeout() {
         let o = build(&inputs());
-        let vote = value(&o.resources["VoteFunctionDurationAlarm"]);
-        assert_eq!(vote["Properties"]["Threshold"], 8000.0);
-        assert_eq!(vote["Properties"]["Statistic"], "Maximum");
+        let send = value(&o.resources["SendFunctionDurationAlarm"]);
+        assert_eq!(send["Properties"]["Threshold"], 8000.0);
+        assert_eq!(send["Properties"]["Statistic"], "Maximum");
         let connect = value(&o.resources["ConnectFunctionDurationAlarm"]);
         assert_eq!(connect["Properties"]["Threshold"], 2400.0);
         assert_eq!(

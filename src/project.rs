@@ -40,6 +40,23 @@ pub struct Project {
     pub handlers_dir: PathBuf,
 }
 
+/// Paths given on the command line in place of the project's, relative to the
+/// working folder.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// `--stacks-dir`: the stack-file folder.
+    pub stacks_dir: Option<PathBuf>,
+    /// `--handlers`: the handler crate.
+    pub handlers: Option<PathBuf>,
+}
+
+impl Overrides {
+    /// Whether any path is given.
+    pub fn any(&self) -> bool {
+        self.stacks_dir.is_some() || self.handlers.is_some()
+    }
+}
+
 /// Why a project or a stack could not be found.
 #[derive(Debug)]
 pub enum ProjectError {
@@ -133,6 +150,44 @@ impl Project {
         })
     }
 
+    /// The project a command run in `cwd` works in: found by walking up from `cwd`
+    /// ([`Project::discover`]), with the paths of `overrides` (relative to `cwd`) in
+    /// place of the project's. Outside any project, an override or a `stack_path`
+    /// given on the command line is enough: the root is then `cwd`.
+    ///
+    /// The project's own paths are relative to `cwd` when below it, else absolute (for
+    /// readable messages and scripts); overrides are kept as given.
+    pub fn locate(
+        cwd: &Path,
+        overrides: &Overrides,
+        stack_given: bool,
+    ) -> Result<Project, ProjectError> {
+        let cwd = cwd.canonicalize().unwrap_or_else(|_| cwd.to_path_buf());
+        let mut project = match Project::discover(&cwd) {
+            Ok(p) => p,
+            Err(ProjectError::NotFound(_)) if overrides.any() || stack_given => Project {
+                root: cwd.clone(),
+                stacks_dir: cwd.join("stacks"),
+                handlers_dir: cwd.join("handlers"),
+            },
+            Err(e) => return Err(e),
+        };
+        project.stacks_dir = match &overrides.stacks_dir {
+            Some(dir) => dir.clone(),
+            None => relative_to(&project.stacks_dir, &cwd),
+        };
+        project.handlers_dir = match &overrides.handlers {
+            Some(dir) => dir.clone(),
+            None => relative_to(&project.handlers_dir, &cwd),
+        };
+        Ok(project)
+    }
+
+    /// The output folder (`out/` in the root), relative to `cwd` when below it.
+    pub fn out_dir(&self, cwd: &Path) -> PathBuf {
+        relative_to(&self.root.join("out"), cwd)
+    }
+
     /// The names of the project's stacks (`dev` for `stacks/dev.yaml`), sorted.
     pub fn stack_names(&self) -> Result<Vec<String>, ProjectError> {
         Ok(self
@@ -197,9 +252,11 @@ impl Project {
 /// `path` relative to `base` when it lies below it, else `path`.
 fn relative_to(path: &Path, base: &Path) -> PathBuf {
     let base = base.canonicalize().unwrap_or_else(|_| base.to_path_buf());
-    path.strip_prefix(&base)
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|_| path.to_path_buf())
+    match path.strip_prefix(&base) {
+        Ok(rel) if rel.as_os_str().is_empty() => PathBuf::from("."),
+        Ok(rel) => rel.to_path_buf(),
+        Err(_) => path.to_path_buf(),
+    }
 }
 
 /// A problem across stack files: each names a file of the set.
@@ -310,6 +367,55 @@ mod tests {
     }
 
     #[test]
+    fn locate_keeps_the_projects_paths_readable_and_overrides_as_given() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        write(&root.join("sockstack.toml"), "handlers = \"crates/fns\"\n");
+        write(&root.join("stacks/dev.yaml"), "");
+        fs::create_dir_all(root.join("crates/fns/src")).unwrap();
+        let none = Overrides::default();
+        // At the root: relative to it.
+        let p = Project::locate(&root, &none, false).unwrap();
+        assert_eq!(p.stacks_dir, PathBuf::from("stacks"));
+        assert_eq!(p.handlers_dir, PathBuf::from("crates/fns"));
+        assert_eq!(p.out_dir(&root), PathBuf::from("out"));
+        // Below it: absolute, since they are not below the working folder.
+        let sub = root.join("crates/fns/src");
+        let p = Project::locate(&sub, &none, false).unwrap();
+        assert_eq!(p.root, root);
+        assert_eq!(p.stacks_dir, root.join("stacks"));
+        assert_eq!(p.handlers_dir, root.join("crates/fns"));
+        assert_eq!(p.out_dir(&sub), root.join("out"));
+        // Overrides, relative to the working folder, are kept as given.
+        let given = Overrides {
+            stacks_dir: Some("../../../stacks".into()),
+            handlers: None,
+        };
+        let p = Project::locate(&sub, &given, false).unwrap();
+        assert_eq!(p.stacks_dir, PathBuf::from("../../../stacks"));
+        assert_eq!(p.root, root);
+    }
+
+    #[test]
+    fn outside_a_project_overrides_or_a_stack_path_are_enough() {
+        let dir = tempfile::tempdir().unwrap();
+        let cwd = dir.path().canonicalize().unwrap();
+        assert!(matches!(
+            Project::locate(&cwd, &Overrides::default(), false),
+            Err(ProjectError::NotFound(_))
+        ));
+        let given = Overrides {
+            stacks_dir: None,
+            handlers: Some("h".into()),
+        };
+        let p = Project::locate(&cwd, &given, false).unwrap();
+        assert_eq!(p.root, cwd);
+        assert_eq!(p.handlers_dir, PathBuf::from("h"));
+        let p = Project::locate(&cwd, &Overrides::default(), true).unwrap();
+        assert_eq!(p.stacks_dir, PathBuf::from("stacks"));
+    }
+
+    #[test]
     fn a_stacks_folder_marks_the_root_without_a_project_file() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().canonicalize().unwrap();
@@ -319,6 +425,29 @@ mod tests {
         assert_eq!(p.root, root);
         assert_eq!(p.handlers_dir, root.join("handlers"));
         assert_eq!(p.stack_names().unwrap(), ["prod"]);
+    }
+
+    #[test]
+    fn a_stack_is_a_path_from_the_working_folder_or_a_name_in_the_stacks_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        write(&root.join("stacks/prod.yml"), "");
+        write(&root.join("other/dev.yaml"), "");
+        let p = Project::at(&root).unwrap();
+        assert_eq!(
+            p.stack("other/dev.yaml", &root).unwrap(),
+            PathBuf::from("other/dev.yaml")
+        );
+        assert_eq!(
+            p.stack("prod", &root).unwrap(),
+            PathBuf::from("stacks/prod.yml")
+        );
+        assert_eq!(
+            p.stack("../stacks/prod.yml", &root.join("other")).unwrap(),
+            PathBuf::from("../stacks/prod.yml")
+        );
+        let e = p.stack("other/prod.yaml", &root).unwrap_err().to_string();
+        assert!(e.contains("one of prod"), "{e}");
     }
 
     #[test]

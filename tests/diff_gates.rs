@@ -110,7 +110,19 @@ fn no_stack_files_in_the_working_tree_is_exit_2() {
         "{}",
         stderr_of(&assert)
     );
+    // Without stacks/ (and no sockstack.toml) the folder is no project at all.
     fs::remove_dir(repo.path().join("stacks")).unwrap();
+    let assert = sockstack(repo.path())
+        .args(["diff", "--base", "main"])
+        .assert()
+        .code(2);
+    assert!(
+        stderr_of(&assert).contains("no sockstack project"),
+        "{}",
+        stderr_of(&assert)
+    );
+    // A project whose stacks folder is missing in the working tree.
+    fs::write(repo.path().join("sockstack.toml"), "stacks = \"stacks\"\n").unwrap();
     let assert = sockstack(repo.path())
         .args(["diff", "--base", "main"])
         .assert()

@@ -1,5 +1,6 @@
 //! `sockstack bundle`: handlers → out/assets/<handler>-<source hash>.zip.
 
+use super::{BAD_INPUT, ProjectPaths};
 use crate::bundle::{self, Arch, Options, Progress};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,11 +8,15 @@ use std::process::ExitCode;
 pub const LONG_ABOUT: &str = "\
 Build the Lambda handlers and zip each one as `bootstrap` for the provided.al2023 runtime.
 
-Every binary of the handler crate (or the ones named) is built with the
-`lambda` size profile for the chosen architecture, checked to need glibc 2.34 at most, and
+Every binary of the project's handler crate (or the ones named) is built with the `lambda` size
+profile for the chosen architecture, checked to need glibc 2.34 at most, and
 zipped reproducibly (fixed timestamps, mode 0755, remapped source paths: the same sources give
 the same bytes). Each zip is named <handler>-<hash of its sources>.zip, the S3 key the
 synthesized template already refers to.
+
+The project is found from any folder inside it (walking up to the folder with sockstack.toml
+or stacks/); its handler crate is the one sockstack.toml names, and the zips go to the root's
+out/assets/. --handlers and --out, when given, are relative to the working folder.
 
 arm64 is cross-built with cargo-zigbuild and zig from PyPI (`make bundle-tools` installs them
 into .venv, with the Rust target) or Debian's gcc-aarch64-linux-gnu. x86_64 on an x86_64
@@ -33,13 +38,14 @@ pub struct BundleArgs {
     #[arg(long, value_enum, default_value_t = Arch::Arm64)]
     pub arch: Arch,
 
-    /// The handlers member (its parent is the cargo workspace).
-    #[arg(long, value_name = "DIR", default_value = "handlers")]
-    pub handlers: PathBuf,
+    /// The handler crate, relative to the working folder
+    /// [default: the project's, from sockstack.toml, else <root>/handlers].
+    #[arg(long, value_name = "DIR")]
+    pub handlers: Option<PathBuf>,
 
-    /// Where the zips are written.
-    #[arg(long, value_name = "DIR", default_value = "out/assets")]
-    pub out: PathBuf,
+    /// Where the zips are written, relative to the working folder [default: <project root>/out/assets].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 
     /// Handlers to bundle [default: all].
     #[arg(value_name = "HANDLER")]
@@ -51,10 +57,25 @@ fn megabytes(bytes: u64) -> String {
 }
 
 pub fn run(args: &BundleArgs) -> ExitCode {
+    let paths = ProjectPaths {
+        stacks_dir: None,
+        handlers: args.handlers.clone(),
+    };
+    let project = match paths.project() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: bundle: {e}");
+            return ExitCode::from(BAD_INPUT);
+        }
+    };
+    let out_dir = match &args.out {
+        Some(dir) => dir.clone(),
+        None => project.out_dir(&super::cwd()).join("assets"),
+    };
     let options = Options {
         arch: args.arch,
-        handlers_dir: args.handlers.clone(),
-        out_dir: args.out.clone(),
+        handlers_dir: project.handlers_dir.clone(),
+        out_dir: out_dir.clone(),
         handlers: args.names.clone(),
     };
     let mut report = |event: Progress| match event {
@@ -81,15 +102,15 @@ pub fn run(args: &BundleArgs) -> ExitCode {
     };
     match bundle::bundle(&options, &mut report) {
         Ok(bundles) if bundles.is_empty() => {
-            eprintln!("bundle: no handlers in {}", args.handlers.display());
-            ExitCode::from(2)
+            eprintln!("bundle: no handlers in {}", options.handlers_dir.display());
+            ExitCode::from(BAD_INPUT)
         }
         Ok(bundles) => {
             eprintln!(
                 "bundle: {} bundle(s) for {} in {}",
                 bundles.len(),
                 args.arch,
-                args.out.display()
+                out_dir.display()
             );
             ExitCode::SUCCESS
         }

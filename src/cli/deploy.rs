@@ -1,15 +1,16 @@
 //! `sockstack deploy`: parses the arguments and calls [`crate::deploy::workflow`].
 
 use super::color::Paint;
-use super::{BAD_INPUT, OK, StackArgs, report_findings, synthesize_all};
+use super::{BAD_INPUT, OK, ProjectPaths, report_findings, synthesize_files};
 use crate::deploy::approval::RequireApproval;
 use crate::deploy::aws::{AwsCli, shell_quote};
+use crate::deploy::outputs;
 use crate::deploy::progress::{Lines, Reporter, Spinner};
 use crate::deploy::prompt::Terminal;
 use crate::deploy::workflow::{self, Deployed, Options};
-use crate::deploy::{outputs, stack_file};
 use crate::emit::Format;
 use crate::pipeline::Synthesized;
+use crate::project::Project;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -43,8 +44,13 @@ does not ask. A new function's own execution role and invoke permission are not 
 The question names each such change. Without a terminal on stdin the deploy fails instead
 (exit 1, the change set deleted, the stack unchanged) unless --yes approves in advance.
 
-Credentials, region and endpoints are the AWS CLI's own (profiles, SSO, AWS_PROFILE,
+Credentials, region and endpoints are the AWS CLI's own (AWS CLI profiles, SSO, AWS_PROFILE,
 AWS_REGION, AWS_ENDPOINT_URL…); --region overrides the region for every call.
+
+The project is found from any folder inside it (walking up to the folder with sockstack.toml
+or stacks/): STACK `dev` is <stacks>/dev.yaml there, the handler crate is the one sockstack.toml
+names, and out/ is the root's. A name with no stack file lists the stacks there are (exit 2).
+--stacks-dir, --handlers and --out, when given, are relative to the working folder.
 
 --dry-run prints the commands as a shell script (every value quoted) and runs none of them; it
 still writes out/<stack>/, which the script deploys. The script stops after computing the
@@ -56,6 +62,7 @@ changes were not approved, 2 bad input, a failed preflight or a failed AWS step.
 pub const EXAMPLES: &str = "\
 Examples:
   sockstack deploy dev --bucket my-artifacts               build, upload, review, deploy stacks/dev.yaml
+                                                           (from any folder of the project)
   sockstack deploy prod --bucket my-artifacts --region eu-west-1
   sockstack deploy dev --bucket my-artifacts --bundles out/assets   prebuilt zips
   sockstack deploy dev --bucket my-artifacts --yes         approve widening changes in advance (CI)
@@ -64,48 +71,40 @@ Examples:
 /// The stack a command works on, and where things are.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Target {
-    /// The stack: a stack file's name (`dev` for <stacks-dir>/dev.yaml) or a path to a stack file.
+    /// The stack: a stack file's name (`dev` for <stacks>/dev.yaml in the project, found from any
+    /// folder inside it) or a path to a stack file (relative to the working folder).
     #[arg(value_name = "STACK")]
     pub stack: String,
 
-    /// Where stack files are found by name.
-    #[arg(long, value_name = "DIR", default_value = "stacks")]
-    pub stacks_dir: PathBuf,
+    #[command(flatten)]
+    pub paths: ProjectPaths,
 
-    /// The handlers member (its src/bin/*.rs are the handlers; their sources name the bundles).
-    #[arg(long, value_name = "DIR", default_value = "handlers")]
-    pub handlers: PathBuf,
-
-    /// AWS region for every call [default: the AWS CLI's: AWS_REGION, AWS_DEFAULT_REGION, profile].
+    /// AWS region for every call [default: the AWS CLI's: AWS_REGION, AWS_DEFAULT_REGION, AWS CLI profile].
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
 }
 
-impl Target {
-    /// The stack file.
-    pub fn file(&self) -> PathBuf {
-        stack_file(&self.stack, &self.stacks_dir)
-    }
+/// A stack synthesized in memory, and the project it belongs to.
+pub struct Resolved {
+    /// The project (root, stack-file folder, handler crate).
+    pub project: Project,
+    /// The stack, synthesized.
+    pub synthesized: Synthesized,
+}
 
-    /// Synthesizes the stack file in memory; reports problems and returns the exit code on failure.
-    pub fn synthesize(&self, paint: &Paint) -> Result<Synthesized, u8> {
-        let file = self.file();
-        if !file.is_file() {
-            eprintln!(
-                "{} no stack file {} (STACK is a stack file's name in {} or a path to one)",
-                paint.error("error:"),
-                file.display(),
-                self.stacks_dir.display()
-            );
-            return Err(BAD_INPUT);
-        }
-        let args = StackArgs {
-            stacks: vec![file.to_string_lossy().into_owned()],
-            stacks_dir: Some(self.stacks_dir.clone()),
-            handlers: Some(self.handlers.clone()),
-        };
-        let mut all = synthesize_all(&args, Format::Yaml, paint)?;
-        Ok(all.remove(0))
+impl Target {
+    /// Finds the project and the stack file, and synthesizes it in memory; reports problems
+    /// (an unknown name lists the stacks there are) and returns the exit code on failure.
+    pub fn synthesize(&self, paint: &Paint) -> Result<Resolved, u8> {
+        let (project, file) = self.paths.stack(&self.stack).map_err(|e| {
+            eprintln!("{} {e}", paint.error("error:"));
+            BAD_INPUT
+        })?;
+        let mut all = synthesize_files(&project, &[file], Format::Yaml, paint)?;
+        Ok(Resolved {
+            project,
+            synthesized: all.remove(0),
+        })
     }
 
     /// The AWS CLI runner, with the region if one was given.
@@ -144,9 +143,10 @@ pub struct DeployArgs {
     #[arg(long, value_name = "DIR")]
     pub bundles: Option<PathBuf>,
 
-    /// Output folder of the synthesized template (<DIR>/<stack>/) and of built zips (<DIR>/assets/).
-    #[arg(long, value_name = "DIR", default_value = "out")]
-    pub out: PathBuf,
+    /// Output folder of the synthesized template (<DIR>/<stack>/) and of built zips (<DIR>/assets/),
+    /// relative to the working folder [default: <project root>/out].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 
     /// Which changes need approval before the change set is executed.
     #[arg(long, value_enum, default_value_t = RequireApproval::Broadening)]
@@ -162,16 +162,23 @@ pub struct DeployArgs {
 }
 
 pub fn run(args: &DeployArgs, paint: &Paint) -> u8 {
-    let synthesized = match args.target.synthesize(paint) {
-        Ok(s) => s,
+    let Resolved {
+        project,
+        synthesized,
+    } = match args.target.synthesize(paint) {
+        Ok(r) => r,
         Err(code) => return code,
     };
     report_findings(std::slice::from_ref(&synthesized), paint);
+    let out = match &args.out {
+        Some(dir) => dir.clone(),
+        None => project.out_dir(&super::cwd()),
+    };
     let options = Options {
         bucket: args.bucket.clone(),
         bundles: args.bundles.clone(),
-        out: args.out.clone(),
-        handlers: args.target.handlers.clone(),
+        out: out.clone(),
+        handlers: project.handlers_dir.clone(),
         region: args.target.region(),
         require_approval: args.require_approval,
         yes: args.yes,
@@ -185,9 +192,7 @@ pub fn run(args: &DeployArgs, paint: &Paint) -> u8 {
                     "{} nothing was run; {} is the template the commands deploy",
                     paint.info("dry run:"),
                     shell_quote(
-                        &args
-                            .out
-                            .join(&synthesized.name)
+                        &out.join(&synthesized.name)
                             .join(synthesized.template_file())
                             .to_string_lossy()
                     )
@@ -221,27 +226,7 @@ pub fn run(args: &DeployArgs, paint: &Paint) -> u8 {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::deploy::workflow::valid_bucket;
-
-    fn target(stack: &str) -> Target {
-        Target {
-            stack: stack.into(),
-            stacks_dir: "stacks".into(),
-            handlers: "handlers".into(),
-            region: None,
-        }
-    }
-
-    #[test]
-    fn stack_argument_is_a_name_or_a_path() {
-        assert_eq!(target("dev").file(), PathBuf::from("stacks/dev.yaml"));
-        assert_eq!(
-            target("other/prod.yaml").file(),
-            PathBuf::from("other/prod.yaml")
-        );
-        assert_eq!(target("prod.yml").file(), PathBuf::from("prod.yml"));
-    }
 
     #[test]
     fn bucket_names() {

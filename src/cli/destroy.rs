@@ -16,6 +16,10 @@ dataProtection.retainTables, the log groups with retainLogs) stay in the account
 listed, with their names, when the deletion is done. Delete them by hand once they are no
 longer needed.
 
+STACK names a stack file as in `sockstack deploy` (`dev` is <stacks>/dev.yaml of the project
+found from the working folder, or a path); the CloudFormation stack deleted is the one that
+file's `stack:` names.
+
 On a terminal, destroy asks you to type the stack name. Without a terminal on stdin it
 refuses unless --yes is given. It waits until CloudFormation has finished; if a resource
 cannot be deleted, the stack events say which and why, and they are printed.
@@ -25,7 +29,7 @@ a terminal, an invalid stack file), no AWS CLI or a failed AWS step.";
 
 pub const EXAMPLES: &str = "\
 Examples:
-  sockstack destroy dev                      asks, then deletes team-health-dev
+  sockstack destroy dev                      asks, then deletes the stack stacks/dev.yaml names
   sockstack destroy dev --yes --region eu-west-1";
 
 /// Arguments of `destroy`.
@@ -41,7 +45,7 @@ pub struct DestroyArgs {
 
 pub fn run(args: &DestroyArgs, paint: &Paint) -> u8 {
     let synthesized = match args.target.synthesize(paint) {
-        Ok(s) => s,
+        Ok(r) => r.synthesized,
         Err(code) => return code,
     };
     let name = synthesized.model.stack_name.clone();

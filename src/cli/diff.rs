@@ -1,7 +1,7 @@
 //! `sockstack diff`: what changes between two sets of templates, for a review or a CI gate.
 
 use super::color::{Paint, When};
-use super::{BAD_INPUT, FINDINGS, OK};
+use super::{BAD_INPUT, FINDINGS, OK, ProjectPaths};
 use crate::deploy::aws::AwsCli;
 use crate::deploy::changeset;
 use crate::deploy::deployed::{self, DeployedDiff};
@@ -21,19 +21,26 @@ or an output folder. Folders pair stacks by name: <stack>/template.{yaml,json} (
 out/) or <stack>.template.json (cdk.out/). A stack on one side only is shown as created or
 deleted.
 
+The project is found from any folder inside it, as every command does (walking up to the
+folder with sockstack.toml or stacks/); its stack-file folder and handler crate are the ones
+sockstack.toml names (--stacks-dir and --handlers override them, relative to the working
+folder).
+
 With --base REF the old side is the stacks at git revision REF, synthesized by THIS binary:
-`git archive REF` extracts <stacks-dir>, <handlers>, contract/ and Cargo.lock (paths from
-the repository root) into a temporary folder, and every stack file found there is
-synthesized as `sockstack synth` would (bundle keys from the handler sources at REF). So the
+`git archive REF` extracts the project's stack-file folder and handler crate (at the same
+place in the repository at REF), its path dependencies, contract/ and Cargo.lock into a
+temporary folder, and every stack file found there is synthesized as `sockstack synth` would (bundle keys from the handler sources at REF). So the
 comparison shows what the branch's stack files and handler code change, not what changed in
 the synthesizer between REF and now (to see that, synthesize each revision with its own
 binary and compare the two out/ folders). The new side is NEW when given, else the stack
 files of the working tree synthesized the same way.
 
-With --deployed STACK the old side is the template CloudFormation holds for that stack
-(`aws cloudformation get-template --template-stage Original`, through the AWS CLI and its
-credentials, region and endpoints) and the new side is the stack file synthesized; a stack
-not deployed yet shows every resource created. --change-set also makes a change set from the
+With --deployed STACK, or STACK --deployed (a stack file's name, `dev` for <stacks>/dev.yaml,
+or a path; a name with no stack file lists the stacks there are), the old side is the
+template CloudFormation holds for that stack (`aws cloudformation get-template
+--template-stage Original`, through the AWS CLI and its credentials, region and endpoints)
+and the new side is the stack file synthesized; a stack not deployed yet shows every
+resource created. --change-set also makes a change set from the
 new template, reads CloudFormation's own verdict on each resource (Add/Modify/Remove,
 Replacement True/False/Conditional and the properties that force it), deletes the change set
 again (and the REVIEW_IN_PROGRESS stack it made when there was none), and shows that verdict
@@ -66,6 +73,7 @@ Examples:
   sockstack diff --base origin/main --format markdown --output diff.md
   sockstack diff base-out/ out/ --fail-on replace,destroy,iam
   sockstack diff --deployed dev                      what a deploy would change in the live stack
+  sockstack diff dev --deployed                      the same
   sockstack diff --deployed dev --change-set         and CloudFormation's verdict beside sockstack's";
 
 /// Report format.
@@ -95,8 +103,9 @@ pub struct DiffArgs {
     #[arg(long, value_name = "REF", conflicts_with = "deployed")]
     pub base: Option<String>,
 
-    /// Compare this stack file's synthesized template with the one CloudFormation holds (see above).
-    #[arg(long, value_name = "STACK", conflicts_with_all = ["old", "new"])]
+    /// Compare this stack file's synthesized template with the one CloudFormation holds (see above);
+    /// the stack may also come first, as in `deploy`: `diff dev --deployed`.
+    #[arg(long, value_name = "STACK", num_args = 0..=1, default_missing_value = "")]
     pub deployed: Option<String>,
 
     /// With --deployed: also make a change set, show CloudFormation's verdict beside sockstack's, delete it.
@@ -123,13 +132,9 @@ pub struct DiffArgs {
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// With --base: where stack files are (relative to the current folder, in both revisions).
-    #[arg(long, value_name = "DIR", default_value = "stacks")]
-    pub stacks_dir: PathBuf,
-
-    /// With --base: the handlers member (relative to the current folder, in both revisions).
-    #[arg(long, value_name = "DIR", default_value = "handlers")]
-    pub handlers: PathBuf,
+    /// With --base or --deployed: where the project's stack files and handler crate are.
+    #[command(flatten)]
+    pub paths: ProjectPaths,
 }
 
 /// Runs `sockstack diff`; `when` is the global `--color`.
@@ -137,7 +142,7 @@ pub fn run(args: &DiffArgs, when: When) -> u8 {
     let err = Paint::for_stderr(when);
     let mut change_set = None;
     let report = match &args.deployed {
-        Some(stack) => match deployed(args, stack) {
+        Some(given) => match deployed_stack(args, given).and_then(|stack| deployed(args, stack)) {
             Ok(d) => {
                 change_set = d.change_set;
                 d.report
@@ -148,6 +153,7 @@ pub fn run(args: &DiffArgs, when: When) -> u8 {
             }
         },
         None => {
+            let project;
             let request = match (&args.base, &args.old, &args.new) {
                 (None, Some(old), Some(new)) => Request::Paths { old, new },
                 (Some(_), Some(_), Some(_)) => {
@@ -157,12 +163,21 @@ pub fn run(args: &DiffArgs, when: When) -> u8 {
                     );
                     return BAD_INPUT;
                 }
-                (Some(rev), old, new) => Request::Base {
-                    rev,
-                    new: old.as_deref().or(new.as_deref()),
-                    stacks_dir: &args.stacks_dir,
-                    handlers: &args.handlers,
-                },
+                (Some(rev), old, new) => {
+                    project = match args.paths.project() {
+                        Ok(p) => p,
+                        Err(e) => {
+                            eprintln!("{} {e}", err.error("error:"));
+                            return BAD_INPUT;
+                        }
+                    };
+                    Request::Base {
+                        rev,
+                        new: old.as_deref().or(new.as_deref()),
+                        stacks_dir: &project.stacks_dir,
+                        handlers: &project.handlers_dir,
+                    }
+                }
                 (None, _, _) => unreachable!("clap requires OLD and NEW without --base"),
             };
             match input::read_sides(&request, &GitCli) {
@@ -215,6 +230,34 @@ pub fn run(args: &DiffArgs, when: When) -> u8 {
     }
 }
 
+/// The stack `--deployed` names: its value, or the one positional argument (`diff dev --deployed`).
+fn deployed_stack<'a>(args: &'a DiffArgs, given: &'a str) -> Result<&'a str, (String, u8)> {
+    let positional: Vec<String> = [&args.old, &args.new]
+        .into_iter()
+        .flatten()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    match (given, positional.as_slice()) {
+        ("", []) => Err((
+            "--deployed needs a stack: `sockstack diff --deployed dev` or `sockstack diff dev --deployed`".into(),
+            BAD_INPUT,
+        )),
+        ("", [_]) => Ok(args
+            .old
+            .as_deref()
+            .and_then(|p| p.to_str())
+            .ok_or_else(|| ("the stack name is not UTF-8".to_string(), BAD_INPUT))?),
+        ("", _) | (_, [_, ..]) => Err((
+            format!(
+                "--deployed compares one stack with CloudFormation's; OLD and NEW are not used with it (got {})",
+                positional.join(" ")
+            ),
+            BAD_INPUT,
+        )),
+        (stack, []) => Ok(stack),
+    }
+}
+
 /// `--deployed STACK`: the stack file synthesized, against the deployed stack; the error's exit code is 2.
 fn deployed(args: &DiffArgs, stack: &str) -> Result<DeployedDiff, (String, u8)> {
     let given = args
@@ -222,10 +265,14 @@ fn deployed(args: &DiffArgs, stack: &str) -> Result<DeployedDiff, (String, u8)> 
         .iter()
         .map(|b| (crate::synth::ARTIFACT_BUCKET.to_string(), b.clone()))
         .collect();
+    let (project, file) = args
+        .paths
+        .stack(stack)
+        .map_err(|e| (e.to_string(), BAD_INPUT))?;
     deployed::compare_stack_file(
         &AwsCli::find(args.region.clone()),
-        &crate::deploy::stack_file(stack, &args.stacks_dir),
-        &args.handlers,
+        &file,
+        &project.handlers_dir,
         args.change_set,
         &given,
     )

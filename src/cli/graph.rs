@@ -1,10 +1,9 @@
 //! `sockstack graph`: draw one stack's architecture (Mermaid or Graphviz DOT).
 
 use super::color::Paint;
-use super::{BAD_INPUT, OK, StackArgs};
+use super::{BAD_INPUT, OK, ProjectPaths};
 use crate::graph::{self, GraphFormat};
 use crate::sources::HandlerSources;
-use std::path::PathBuf;
 
 pub const LONG_ABOUT: &str = "\
 Draw the architecture of one stack from its stack file: WebSocket clients -> API and stage ->
@@ -23,7 +22,8 @@ Examples:
 /// Arguments of `graph`.
 #[derive(Debug, clap::Args)]
 pub struct GraphArgs {
-    /// The stack: a name (`dev` for <stacks-dir>/dev.yaml) or a path to a stack file.
+    /// The stack: a name (`dev` for <stacks>/dev.yaml in the project, found from any folder inside it)
+    /// or a path to a stack file.
     #[arg(value_name = "STACK")]
     pub stack: String,
 
@@ -31,22 +31,12 @@ pub struct GraphArgs {
     #[arg(long, value_enum, default_value_t = GraphFormat::Mermaid)]
     pub format: GraphFormat,
 
-    /// Where stack files are [default: the project's].
-    #[arg(long, value_name = "DIR")]
-    pub stacks_dir: Option<PathBuf>,
-
-    /// The handler crate [default: the project's].
-    #[arg(long, value_name = "DIR")]
-    pub handlers: Option<PathBuf>,
+    #[command(flatten)]
+    pub paths: ProjectPaths,
 }
 
 pub fn run(args: &GraphArgs, paint: &Paint) -> u8 {
-    let stack_args = StackArgs {
-        stacks: vec![args.stack.clone()],
-        stacks_dir: args.stacks_dir.clone(),
-        handlers: args.handlers.clone(),
-    };
-    let (project, files) = match stack_args.files() {
+    let (project, file) = match args.paths.stack(&args.stack) {
         Ok(found) => found,
         Err(e) => {
             eprintln!("{} {e}", paint.error("error:"));
@@ -60,7 +50,7 @@ pub fn run(args: &GraphArgs, paint: &Paint) -> u8 {
             return BAD_INPUT;
         }
     };
-    match crate::model::load(&files[0], &handlers) {
+    match crate::model::load(&file, &handlers) {
         Ok(model) => {
             print!("{}", graph::render(&model, args.format));
             OK

@@ -15,6 +15,7 @@ mod schema;
 mod synth;
 mod validate;
 
+use crate::project::{Overrides, Project, ProjectError};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -69,46 +70,68 @@ pub struct StackArgs {
     pub handlers: Option<PathBuf>,
 }
 
-impl StackArgs {
-    /// The project these options point at: found by walking up from the working
-    /// folder, with `--stacks-dir` and `--handlers` (relative to it) taking precedence.
-    pub fn project(&self) -> Result<crate::project::Project, crate::project::ProjectError> {
-        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-        let found = crate::project::Project::discover(&cwd);
-        let mut project = match found {
-            Ok(p) => p,
-            // Flags alone are enough to work outside a project.
-            Err(crate::project::ProjectError::NotFound(_))
-                if self.handlers.is_some()
-                    || self.stacks_dir.is_some()
-                    || !self.stacks.is_empty() =>
-            {
-                crate::project::Project {
-                    root: cwd.clone(),
-                    stacks_dir: cwd.join("stacks"),
-                    handlers_dir: cwd.join("handlers"),
-                }
-            }
-            Err(e) => return Err(e),
+/// Where the project's parts are, when not where the project says (commands that take one stack).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ProjectPaths {
+    /// Where stack files are found by name, relative to the working folder
+    /// [default: the project's, from sockstack.toml, else <root>/stacks].
+    #[arg(long, value_name = "DIR")]
+    pub stacks_dir: Option<PathBuf>,
+
+    /// The handler crate (its src/bin/*.rs are the binaries; their sources name the bundles),
+    /// relative to the working folder [default: the project's, from sockstack.toml, else <root>/handlers].
+    #[arg(long, value_name = "DIR")]
+    pub handlers: Option<PathBuf>,
+}
+
+impl ProjectPaths {
+    /// The project these paths point at, for a command naming `stack` (see [`Project::locate`]),
+    /// and the stack file `stack` names in it.
+    pub fn stack(&self, stack: &str) -> Result<(Project, PathBuf), ProjectError> {
+        let cwd = cwd();
+        let overrides = Overrides {
+            stacks_dir: self.stacks_dir.clone(),
+            handlers: self.handlers.clone(),
         };
-        if let Some(dir) = &self.stacks_dir {
-            project.stacks_dir = cwd.join(dir);
-        }
-        if let Some(dir) = &self.handlers {
-            project.handlers_dir = cwd.join(dir);
-        }
-        Ok(project)
+        let project = Project::locate(&cwd, &overrides, cwd.join(stack).is_file())?;
+        let file = project.stack(stack, &cwd)?;
+        Ok((project, file))
+    }
+
+    /// The project these paths point at (see [`Project::locate`]).
+    pub fn project(&self) -> Result<Project, ProjectError> {
+        let overrides = Overrides {
+            stacks_dir: self.stacks_dir.clone(),
+            handlers: self.handlers.clone(),
+        };
+        Project::locate(&cwd(), &overrides, false)
+    }
+}
+
+impl StackArgs {
+    /// The project these options point at (see [`Project::locate`]).
+    pub fn project(&self) -> Result<Project, ProjectError> {
+        Project::locate(
+            &cwd(),
+            &Overrides {
+                stacks_dir: self.stacks_dir.clone(),
+                handlers: self.handlers.clone(),
+            },
+            !self.stacks.is_empty(),
+        )
     }
 
     /// The stack files these options name.
-    pub fn files(
-        &self,
-    ) -> Result<(crate::project::Project, Vec<PathBuf>), crate::project::ProjectError> {
-        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    pub fn files(&self) -> Result<(Project, Vec<PathBuf>), ProjectError> {
         let project = self.project()?;
-        let files = project.stacks(&self.stacks, &cwd)?;
+        let files = project.stacks(&self.stacks, &cwd())?;
         Ok((project, files))
     }
+}
+
+/// The working folder (`.` if it cannot be read).
+fn cwd() -> PathBuf {
+    std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."))
 }
 
 /// The commands.
@@ -180,14 +203,24 @@ fn synthesize_all(
     format: crate::emit::Format,
     paint: &color::Paint,
 ) -> Result<Vec<crate::pipeline::Synthesized>, u8> {
-    use crate::pipeline;
-    use crate::sources::HandlerSources;
-
     let (project, files) = args.files().map_err(|e| {
         eprintln!("{} {e}", paint.error("error:"));
         BAD_INPUT
     })?;
-    let files = pipeline::stack_files(&files, &project.stacks_dir).map_err(|e| {
+    synthesize_files(&project, &files, format, paint)
+}
+
+/// Synthesizes `files` of `project` in memory, as [`synthesize_all`] does.
+fn synthesize_files(
+    project: &Project,
+    files: &[PathBuf],
+    format: crate::emit::Format,
+    paint: &color::Paint,
+) -> Result<Vec<crate::pipeline::Synthesized>, u8> {
+    use crate::pipeline;
+    use crate::sources::HandlerSources;
+
+    let files = pipeline::stack_files(files, &project.stacks_dir).map_err(|e| {
         eprintln!("{} {e}", paint.error("error:"));
         BAD_INPUT
     })?;

@@ -11,7 +11,8 @@ Print the outputs of a deployed stack: the wss:// URL clients connect to, the ca
 handlers post to (POST {CallbackUrl}/@connections/{connectionId}), the API id, the stage and
 the table names.
 
-The stack name is read from the stack file; the values come from `aws cloudformation
+The stack name is read from the stack file (STACK as in `sockstack deploy`: `dev` is
+<stacks>/dev.yaml of the project found from the working folder, or a path); the values come from `aws cloudformation
 describe-stacks` (the AWS CLI's credentials, region and endpoints; --region overrides).
 
 --format json prints one object, stable for scripts:
@@ -46,7 +47,7 @@ pub struct OutputsArgs {
 
 pub fn run(args: &OutputsArgs, paint: &Paint) -> u8 {
     let synthesized = match args.target.synthesize(paint) {
-        Ok(s) => s,
+        Ok(r) => r.synthesized,
         Err(code) => return code,
     };
     let name = &synthesized.model.stack_name;

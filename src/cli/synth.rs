@@ -62,7 +62,7 @@ pub fn run(args: &SynthArgs, paint: &Paint) -> u8 {
     let out = match &args.out {
         Some(dir) => dir.clone(),
         None => match args.stacks.project() {
-            Ok(p) => relative_out(&p.root),
+            Ok(p) => p.out_dir(&super::cwd()),
             Err(_) => PathBuf::from("out"),
         },
     };
@@ -92,16 +92,4 @@ pub fn run(args: &SynthArgs, paint: &Paint) -> u8 {
         );
     }
     OK
-}
-
-/// `<root>/out`, relative to the working folder when the root is the working folder.
-fn relative_out(root: &std::path::Path) -> PathBuf {
-    let cwd = std::env::current_dir()
-        .ok()
-        .and_then(|c| c.canonicalize().ok());
-    if cwd.as_deref() == Some(root) {
-        PathBuf::from("out")
-    } else {
-        root.join("out")
-    }
 }

@@ -127,14 +127,14 @@ mod tests {
 
     #[test]
     fn a_widened_role_is_named_with_what_it_gains() {
-        let old = t(json!({"Resources": {"VoteRole": role(&["dynamodb:Query"])}}));
+        let old = t(json!({"Resources": {"SendRole": role(&["dynamodb:Query"])}}));
         let new =
-            t(json!({"Resources": {"VoteRole": role(&["dynamodb:Query", "dynamodb:DeleteItem"])}}));
+            t(json!({"Resources": {"SendRole": role(&["dynamodb:Query", "dynamodb:DeleteItem"])}}));
         let d = diff(&old, &new, Schemas::bundled());
         let c = to_approve(RequireApproval::Broadening, &d, &[]);
         assert_eq!(c.len(), 1, "{c:?}");
         assert!(
-            c[0].starts_with("widens access: VoteRole (AWS::IAM::Role)"),
+            c[0].starts_with("widens access: SendRole (AWS::IAM::Role)"),
             "{c:?}"
         );
         assert!(c[0].contains("dynamodb:DeleteItem"), "{c:?}");

@@ -1,6 +1,6 @@
 //! How sockstack talks to AWS: the AWS CLI (`aws`), behind one small trait ([`Aws`]).
 //!
-//! The CLI reads credentials, region and endpoints itself, so everything a user has set up for it (profiles,
+//! The CLI reads credentials, region and endpoints itself, so everything a user has set up for it (AWS CLI profiles,
 //! SSO, `AWS_REGION`, `AWS_ENDPOINT_URL` for a local emulator…) applies. [`AwsCli`] is the real runner; the
 //! workflows in [`crate::deploy`] take any [`Aws`], so their logic is tested with a fake.
 //!

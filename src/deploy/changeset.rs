@@ -548,7 +548,7 @@ mod tests {
 
     fn request(kind: Kind) -> Request {
         Request {
-            stack_name: "team-health-dev".into(),
+            stack_name: "myapp-dev".into(),
             name: "sockstack-0123456789abcdef".into(),
             kind,
             template: TemplateSource::File("out/dev/template.yaml".into()),
@@ -558,7 +558,7 @@ mod tests {
                 ParameterValue::Value("b,c=d".into()),
             )]
             .into(),
-            tags: [("team".to_string(), "a,b=c".to_string())].into(),
+            tags: [("owner".to_string(), "a,b=c".to_string())].into(),
         }
     }
 
@@ -572,7 +572,7 @@ mod tests {
         );
         assert_eq!(
             serde_json::from_str::<Value>(&after("--tags")).unwrap(),
-            json!([{"Key": "team", "Value": "a,b=c"}])
+            json!([{"Key": "owner", "Value": "a,b=c"}])
         );
         assert_eq!(after("--template-body"), "file://out/dev/template.yaml");
         assert_eq!(after("--change-set-type"), "CREATE");
@@ -600,7 +600,7 @@ mod tests {
     #[test]
     fn cloudformations_verdict_is_read_from_a_recorded_reply() {
         let v = parse_changes(&recorded());
-        let table = v.iter().find(|r| r.logical_id == "ProfilesTable").unwrap();
+        let table = v.iter().find(|r| r.logical_id == "MessagesTable").unwrap();
         assert_eq!(table.action, "Modify");
         assert_eq!(table.replacement.as_deref(), Some("True"));
         assert_eq!(
@@ -612,7 +612,7 @@ mod tests {
         assert!(stage.because.is_empty());
         let perm = v
             .iter()
-            .find(|r| r.logical_id == "VoteRoutePermission")
+            .find(|r| r.logical_id == "SendRoutePermission")
             .unwrap();
         assert_eq!(perm.replacement.as_deref(), Some("Conditional"));
         assert_eq!(
@@ -625,20 +625,20 @@ mod tests {
     fn disagreements_with_cloudformation_are_flagged() {
         let t = |key: &str, memory: u32| {
             RawTemplate::from_value(json!({"Resources": {
-                "ProfilesTable": {"Type": "AWS::DynamoDB::Table", "Properties": {
+                "MessagesTable": {"Type": "AWS::DynamoDB::Table", "Properties": {
                     "KeySchema": [{"AttributeName": key, "KeyType": "HASH"}],
                     "AttributeDefinitions": [{"AttributeName": key, "AttributeType": "S"}],
                     "BillingMode": "PAY_PER_REQUEST"}},
-                "VoteFunction": {"Type": "AWS::Lambda::Function", "Properties": {"MemorySize": memory}},
+                "SendFunction": {"Type": "AWS::Lambda::Function", "Properties": {"MemorySize": memory}},
             }}))
             .unwrap()
         };
         // sockstack sees the table replaced and the function updated; the recorded reply agrees on the table,
         // names the stage and the permission sockstack did not see, and calls the function a replacement.
-        let prediction = diff(&t("userId", 256), &t("teamId", 512), Schemas::bundled());
+        let prediction = diff(&t("userId", 256), &t("roomId", 512), Schemas::bundled());
         let mut verdicts = parse_changes(&recorded());
         verdicts.push(ResourceVerdict {
-            logical_id: "VoteFunction".into(),
+            logical_id: "SendFunction".into(),
             type_name: "AWS::Lambda::Function".into(),
             action: "Modify".into(),
             replacement: Some("True".into()),
@@ -647,14 +647,14 @@ mod tests {
         let c = compare(&prediction, &verdicts);
         let by = |id: &str| c.iter().find(|x| x.logical_id == id).unwrap();
         assert_eq!(
-            by("ProfilesTable").agrees,
+            by("MessagesTable").agrees,
             Some(true),
             "{:?}",
-            by("ProfilesTable")
+            by("MessagesTable")
         );
-        assert_eq!(by("VoteFunction").agrees, Some(false));
+        assert_eq!(by("SendFunction").agrees, Some(false));
         assert_eq!(
-            by("VoteFunction").sockstack.replacement.as_deref(),
+            by("SendFunction").sockstack.replacement.as_deref(),
             Some("False")
         );
         assert_eq!(
@@ -665,11 +665,11 @@ mod tests {
         assert_eq!(by("Stage").sockstack.action, "None");
         let text = render_terminal("cs", &c);
         assert!(
-            text.contains("! VoteFunction (AWS::Lambda::Function): CloudFormation Modify, replacement True · sockstack Modify, replacement False  — DISAGREE"),
+            text.contains("! SendFunction (AWS::Lambda::Function): CloudFormation Modify, replacement True · sockstack Modify, replacement False  — DISAGREE"),
             "{text}"
         );
         assert!(
-            text.contains("  ProfilesTable (AWS::DynamoDB::Table): CloudFormation Modify, replacement True · sockstack Modify, replacement True\n      because Properties.KeySchema"),
+            text.contains("  MessagesTable (AWS::DynamoDB::Table): CloudFormation Modify, replacement True · sockstack Modify, replacement True\n      because Properties.KeySchema"),
             "{text}"
         );
         // A reply without a replacement verdict (moto's) is neither agreement nor disagreement.
@@ -678,11 +678,11 @@ mod tests {
             v.replacement = None;
         }
         let u = compare(&prediction, &unstated);
-        let f = u.iter().find(|x| x.logical_id == "VoteFunction").unwrap();
+        let f = u.iter().find(|x| x.logical_id == "SendFunction").unwrap();
         assert_eq!(f.agrees, None);
-        assert!(render_terminal("cs", &u).contains("? VoteFunction"));
+        assert!(render_terminal("cs", &u).contains("? SendFunction"));
         let md = render_markdown("cs", &c);
-        assert!(md.contains("| ⚠️ disagree | `VoteFunction`"), "{md}");
+        assert!(md.contains("| ⚠️ disagree | `SendFunction`"), "{md}");
     }
 
     #[test]
@@ -694,7 +694,7 @@ mod tests {
             )
             .json(
                 &["cloudformation", "describe-stacks"],
-                json!({"Stacks": [{"StackName": "team-health-dev", "StackStatus": "REVIEW_IN_PROGRESS"}]}),
+                json!({"Stacks": [{"StackName": "myapp-dev", "StackStatus": "REVIEW_IN_PROGRESS"}]}),
             )
             .on(
                 &["cloudformation", "delete-stack"],

@@ -233,7 +233,7 @@ mod tests {
         let tags = BTreeMap::new();
         let target = Target {
             name: "dev",
-            stack_name: "team-health-dev",
+            stack_name: "myapp-dev",
             template: &t,
             text: "Resources: {}",
             source: "stacks/dev.yaml".into(),
@@ -243,8 +243,8 @@ mod tests {
             .on(
                 &["cloudformation", "describe-stacks"],
                 vec![
-                    Reply::Err("An error occurred (ValidationError) when calling the DescribeStacks operation: Stack with id team-health-dev does not exist".into()),
-                    Reply::Out(json!({"Stacks": [{"StackName": "team-health-dev", "StackStatus": "REVIEW_IN_PROGRESS"}]}).to_string()),
+                    Reply::Err("An error occurred (ValidationError) when calling the DescribeStacks operation: Stack with id myapp-dev does not exist".into()),
+                    Reply::Out(json!({"Stacks": [{"StackName": "myapp-dev", "StackStatus": "REVIEW_IN_PROGRESS"}]}).to_string()),
                 ],
             )
             .json(&["cloudformation", "create-change-set"], json!({}))

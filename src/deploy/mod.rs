@@ -1,7 +1,7 @@
 //! Deploying a synthesized stack, reviewing it against what is deployed, reading its outputs and deleting it.
 //!
 //! Everything that talks to AWS goes through one small trait, [`aws::Aws`], whose real implementation runs the
-//! AWS CLI (so the user's credentials, profiles, SSO, region and endpoint settings apply unchanged); progress
+//! AWS CLI (so the user's credentials, AWS CLI profiles, SSO, region and endpoint settings apply unchanged); progress
 //! goes through [`progress::Reporter`], questions through [`prompt::Prompt`]. The CLI parses arguments, calls
 //! one function here and maps its error to an exit code.
 //!
@@ -26,23 +26,5 @@ pub mod stack;
 pub mod upload;
 pub mod workflow;
 
-use std::path::{Path, PathBuf};
-
 /// The largest template CloudFormation takes inline; bigger ones go through S3.
 pub const INLINE_TEMPLATE_LIMIT: usize = 51_200;
-
-/// The stack file `stack` names: itself when it is a path (or a `.yaml`/`.yml` name), else
-/// `<stacks_dir>/<stack>.yml` when that exists, else `<stacks_dir>/<stack>.yaml`.
-pub fn stack_file(stack: &str, stacks_dir: &Path) -> PathBuf {
-    let given = Path::new(stack);
-    let looks_like_path = given.components().count() > 1
-        || given.extension().is_some_and(|e| e == "yaml" || e == "yml");
-    if looks_like_path || given.is_file() {
-        return given.to_path_buf();
-    }
-    let yml = stacks_dir.join(format!("{stack}.yml"));
-    if yml.is_file() {
-        return yml;
-    }
-    stacks_dir.join(format!("{stack}.yaml"))
-}

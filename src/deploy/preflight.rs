@@ -361,7 +361,7 @@ mod tests {
 
     fn checks(t: &RawTemplate) -> Checks<'_> {
         Checks {
-            stack_name: "team-health-dev",
+            stack_name: "myapp-dev",
             bucket: "my-artifacts",
             region: Some("eu-west-1"),
             template: t,
@@ -375,7 +375,7 @@ mod tests {
             &["cloudformation", "describe-stacks"],
             "ValidationError",
             "DescribeStacks",
-            "Stack with id team-health-dev does not exist",
+            "Stack with id myapp-dev does not exist",
         );
         let passed = run(&aws, &checks(&t)).unwrap();
         assert_eq!(passed.cli, "aws-cli/1.45.11");
@@ -409,9 +409,12 @@ mod tests {
             .error(&["s3api", "head-bucket"], "404", "HeadBucket", "Not Found")
             .json(
                 &["cloudformation", "describe-stacks"],
-                json!({"Stacks": [{"StackName": "team-health-dev", "StackStatus": "ROLLBACK_COMPLETE"}]}),
+                json!({"Stacks": [{"StackName": "myapp-dev", "StackStatus": "ROLLBACK_COMPLETE"}]}),
             )
-            .json(&["apigateway", "get-account"], json!({"throttleSettings": {}}));
+            .json(
+                &["apigateway", "get-account"],
+                json!({"throttleSettings": {}}),
+            );
         let aws = aws
             .on(
                 &["--version"],
@@ -430,11 +433,11 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("stack team-health-dev is ROLLBACK_COMPLETE"),
+            text.contains("stack myapp-dev is ROLLBACK_COMPLETE"),
             "{text}"
         );
         assert!(
-            text.contains("aws cloudformation delete-stack --stack-name team-health-dev"),
+            text.contains("aws cloudformation delete-stack --stack-name myapp-dev"),
             "{text}"
         );
         assert!(
@@ -478,7 +481,7 @@ mod tests {
                 &["cloudformation", "describe-stacks"],
                 "ValidationError",
                 "DescribeStacks",
-                "Stack with id team-health-dev does not exist",
+                "Stack with id myapp-dev does not exist",
             );
         let aws = aws
             .on(

@@ -475,16 +475,16 @@ mod tests {
     fn failed_update() -> Value {
         let ev = |id: &str, ty: &str, status: &str, reason: &str| json!({"LogicalResourceId": id, "ResourceType": ty, "ResourceStatus": status, "ResourceStatusReason": reason});
         json!({"StackEvents": [
-            ev("team-health-dev", "AWS::CloudFormation::Stack", "UPDATE_ROLLBACK_COMPLETE", ""),
-            ev("team-health-dev", "AWS::CloudFormation::Stack", "UPDATE_ROLLBACK_IN_PROGRESS",
-               "The following resource(s) failed to update: [VoteFunction]."),
+            ev("myapp-dev", "AWS::CloudFormation::Stack", "UPDATE_ROLLBACK_COMPLETE", ""),
+            ev("myapp-dev", "AWS::CloudFormation::Stack", "UPDATE_ROLLBACK_IN_PROGRESS",
+               "The following resource(s) failed to update: [SendFunction]."),
             ev("ConnectFunction", "AWS::Lambda::Function", "UPDATE_FAILED", "Resource update cancelled"),
-            ev("VoteFunction", "AWS::Lambda::Function", "UPDATE_FAILED",
+            ev("SendFunction", "AWS::Lambda::Function", "UPDATE_FAILED",
                "Resource handler returned message: \"Error occurred while GetObject. S3 Error Code: NoSuchKey.\""),
-            ev("VoteFunction", "AWS::Lambda::Function", "UPDATE_IN_PROGRESS", ""),
-            ev("team-health-dev", "AWS::CloudFormation::Stack", "UPDATE_IN_PROGRESS", "User Initiated"),
+            ev("SendFunction", "AWS::Lambda::Function", "UPDATE_IN_PROGRESS", ""),
+            ev("myapp-dev", "AWS::CloudFormation::Stack", "UPDATE_IN_PROGRESS", "User Initiated"),
             ev("OldFunction", "AWS::Lambda::Function", "CREATE_FAILED", "an older deployment"),
-            ev("team-health-dev", "AWS::CloudFormation::Stack", "CREATE_IN_PROGRESS", "User Initiated"),
+            ev("myapp-dev", "AWS::CloudFormation::Stack", "CREATE_IN_PROGRESS", "User Initiated"),
         ]})
     }
 
@@ -494,7 +494,7 @@ mod tests {
         assert_eq!(events.len(), 6, "stops at the latest User Initiated event");
         let f = failures(&events);
         let ids: Vec<_> = f.iter().map(|e| e.logical_id.as_str()).collect();
-        assert_eq!(ids, ["VoteFunction", "ConnectFunction"]);
+        assert_eq!(ids, ["SendFunction", "ConnectFunction"]);
         let text = StackFailure {
             error: "failed".into(),
             stack: None,
@@ -503,7 +503,7 @@ mod tests {
         }
         .to_string();
         assert!(
-            text.contains("VoteFunction (AWS::Lambda::Function) UPDATE_FAILED: Resource handler returned message"),
+            text.contains("SendFunction (AWS::Lambda::Function) UPDATE_FAILED: Resource handler returned message"),
             "{text}"
         );
     }

@@ -637,16 +637,17 @@ mod tests {
     use crate::sources::HandlerSources;
     use serde_json::{Value, json};
 
+    /// The chat example's dev stack (its `send` function posts to connections).
     fn dev() -> Synthesized {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/chat");
         let sources = HandlerSources::open(&root.join("handlers")).unwrap();
         crate::pipeline::synthesize(&root.join("stacks/dev.yaml"), &sources, Format::Yaml).unwrap()
     }
 
-    /// The dev template as deployed before the vote role could post to connections.
+    /// The dev template as deployed before the send role could post to connections.
     fn narrower(s: &Synthesized) -> Value {
         let mut doc = RawTemplate::parse(&s.text).unwrap().document;
-        let statements = doc["Resources"]["VoteRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+        let statements = doc["Resources"]["SendRole"]["Properties"]["Policies"][0]["PolicyDocument"]
             ["Statement"]
             .as_array_mut()
             .unwrap();
@@ -683,7 +684,7 @@ mod tests {
             .json(
                 &["cloudformation", "describe-change-set"],
                 json!({"Status": "CREATE_COMPLETE", "Changes": [{"Type": "Resource", "ResourceChange": {
-                    "Action": "Modify", "LogicalResourceId": "VoteRole", "ResourceType": "AWS::IAM::Role",
+                    "Action": "Modify", "LogicalResourceId": "SendRole", "ResourceType": "AWS::IAM::Role",
                     "Replacement": "False"}}]}),
             )
             .json(&["cloudformation", "describe-stack-events"], json!({"StackEvents": []}))
@@ -732,7 +733,7 @@ mod tests {
         .unwrap_err();
         let q = &answers.questions()[0];
         assert!(
-            q.contains("widens access: VoteRole (AWS::IAM::Role)"),
+            q.contains("widens access: SendRole (AWS::IAM::Role)"),
             "{q}"
         );
         assert!(q.contains("execute-api:ManageConnections"), "{q}");
@@ -787,7 +788,7 @@ mod tests {
         );
         let text = reporter.text();
         assert!(text.contains("deploy [6/7] review"), "{text}");
-        assert!(text.contains("VoteRole"), "{text}");
+        assert!(text.contains("SendRole"), "{text}");
     }
 
     #[test]

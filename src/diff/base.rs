@@ -20,15 +20,15 @@ use std::process::Command;
 pub trait Git {
     /// Succeeds when `rev` names a commit.
     fn verify_commit(&self, rev: &str) -> Result<(), String>;
-    /// The current folder's path inside the repository, with a trailing `/` (empty at the root).
-    fn prefix(&self) -> Result<String, String>;
+    /// The repository's root folder (absolute).
+    fn toplevel(&self) -> Result<PathBuf, String>;
     /// Whether `path` (from the repository root) exists at `rev`.
     fn exists(&self, rev: &str, path: &str) -> bool;
     /// Writes `paths` (from the repository root) as they are at `rev` into the folder `into`.
     fn export(&self, rev: &str, paths: &[String], into: &Path) -> Result<(), String>;
 }
 
-/// [`Git`] through the `git` and `tar` programs, in the current folder.
+/// [`Git`] through the `git` and `tar` programs, for the repository around the current folder.
 pub struct GitCli;
 
 fn run(cmd: &mut Command) -> Result<Vec<u8>, String> {
@@ -58,9 +58,10 @@ impl Git for GitCli {
         .map(|_| ())
     }
 
-    fn prefix(&self) -> Result<String, String> {
-        let out = run(Command::new("git").args(["rev-parse", "--show-prefix"]))?;
-        Ok(String::from_utf8_lossy(&out).trim().to_owned())
+    fn toplevel(&self) -> Result<PathBuf, String> {
+        let out = run(Command::new("git").args(["rev-parse", "--show-toplevel"]))?;
+        let top = PathBuf::from(String::from_utf8_lossy(&out).trim());
+        Ok(top.canonicalize().unwrap_or(top))
     }
 
     fn exists(&self, rev: &str, path: &str) -> bool {
@@ -69,7 +70,9 @@ impl Git for GitCli {
 
     fn export(&self, rev: &str, paths: &[String], into: &Path) -> Result<(), String> {
         let tar = into.join(".base.tar");
+        // From the root: in a subfolder, `git archive` takes no path outside it.
         run(Command::new("git")
+            .current_dir(self.toplevel()?)
             .args(["archive", "--format=tar", "-o"])
             .arg(&tar)
             .arg(rev)
@@ -80,8 +83,9 @@ impl Git for GitCli {
     }
 }
 
-/// The stacks at git revision `rev`: `stacks_dir` and `handlers` are relative to the current folder
-/// (`contract/` and `Cargo.lock` sit beside the handlers folder, see [`crate::sources`]).
+/// The stacks at git revision `rev`: `stacks_dir` and `handlers` are folders of the working tree
+/// (absolute, or relative to the current folder), looked up at the same place in the repository
+/// at `rev` (`contract/` and `Cargo.lock` sit beside the handlers folder, see [`crate::sources`]).
 pub fn stacks_at(
     git: &dyn Git,
     rev: &str,
@@ -90,25 +94,38 @@ pub fn stacks_at(
 ) -> Result<Stacks, String> {
     git.verify_commit(rev)
         .map_err(|_| format!("--base {rev}: not a git revision here"))?;
-    let prefix = git.prefix()?;
-    let rel = |p: &Path| -> String {
-        let p = p.to_string_lossy();
-        let p = p.trim_start_matches("./").trim_end_matches('/');
-        format!("{prefix}{p}")
+    let top = git.toplevel()?;
+    let cwd = std::env::current_dir()
+        .and_then(|d| d.canonicalize())
+        .map_err(|e| format!("cannot read the current folder: {e}"))?;
+    // The path from the repository root, `/`-separated.
+    let rel = |p: &Path| -> Result<String, String> {
+        let abs = normalized(&cwd.join(p));
+        let inside = abs.strip_prefix(&top).map_err(|_| {
+            format!(
+                "--base {rev}: {} is outside the git repository at {}",
+                p.display(),
+                top.display()
+            )
+        })?;
+        Ok(inside.to_string_lossy().replace('\\', "/"))
     };
+    let handlers_rel = rel(handlers)?;
     let beside = |name: &str| -> String {
-        let parent = handlers.parent().filter(|p| !p.as_os_str().is_empty());
-        rel(&parent.map_or_else(|| PathBuf::from(name), |p| p.join(name)))
+        match handlers_rel.rsplit_once('/') {
+            Some((parent, _)) => format!("{parent}/{name}"),
+            None => name.to_string(),
+        }
     };
-    let stacks_rel = rel(stacks_dir);
+    let stacks_rel = rel(stacks_dir)?;
     if !git.exists(rev, &stacks_rel) {
         return Err(format!(
-            "--base {rev}: {rev}:{stacks_rel} does not exist, so there is nothing to compare with\n  expected: --stacks-dir naming the stack files' folder (relative to the current folder, the same in both revisions)"
+            "--base {rev}: {rev}:{stacks_rel} does not exist, so there is nothing to compare with\n  expected: the project's stack files at the same place in both revisions (sockstack.toml's `stacks`, or --stacks-dir relative to the current folder)"
         ));
     }
     let wanted = [
         stacks_rel.clone(),
-        rel(handlers),
+        handlers_rel.clone(),
         beside("contract"),
         beside("Cargo.lock"),
         beside("Cargo.toml"),
@@ -119,14 +136,14 @@ pub fn stacks_at(
         .collect();
     let tmp = TempDir::new()?;
     git.export(rev, &present, tmp.path())?;
-    export_path_dependencies(git, rev, &tmp.path().join(rel(handlers)), tmp.path())?;
+    export_path_dependencies(git, rev, &tmp.path().join(&handlers_rel), tmp.path())?;
     let shown = |text: String| {
         let root = format!("{}/", tmp.path().display());
         text.replace(&root, &format!("{rev}:"))
     };
     let stacks = synthesize_dir(
         &tmp.path().join(&stacks_rel),
-        &tmp.path().join(rel(handlers)),
+        &tmp.path().join(&handlers_rel),
     )
     .map_err(|e| shown(format!("at --base {rev}: {e}")))?;
     Ok(stacks

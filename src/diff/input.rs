@@ -153,9 +153,10 @@ pub enum Request<'a> {
         rev: &'a str,
         /// The new side, when given.
         new: Option<&'a Path>,
-        /// Where stack files are (relative to the current folder, in both revisions).
+        /// The project's stack-file folder in the working tree (absolute or relative to the current
+        /// folder); at the same place in the repository at `rev`.
         stacks_dir: &'a Path,
-        /// The handlers member (likewise).
+        /// The project's handler crate (likewise).
         handlers: &'a Path,
     },
 }

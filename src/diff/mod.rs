@@ -1,7 +1,7 @@
 //! Two CloudFormation templates → a change set people and CI can act on.
 //!
 //! - Resources added, removed and modified, with property-level detail: nested paths, list items matched by
-//!   identity (`Tags[Key=team]`, `Statement[Sid=Read]`) or by similarity ([`value`]).
+//!   identity (`Tags[Key=owner]`, `Statement[Sid=Read]`) or by similarity ([`value`]).
 //! - Replacement predicted from each type's create-only properties ([`replacement`]), also when a create-only
 //!   property refers to a resource that is itself replaced; replacement or deletion of a stateful resource is
 //!   marked as data loss unless its policy retains it; replacing a resource that keeps an explicit physical

@@ -14,7 +14,7 @@ pub enum Seg {
     Key(String),
     /// A list item found by position.
     Index(usize),
-    /// A list item found by identity, e.g. `Tags[Key=team]` or `Statement[Sid=ReadTable]`.
+    /// A list item found by identity, e.g. `Tags[Key=owner]` or `Statement[Sid=ReadTable]`.
     Item { key: String, value: String },
 }
 

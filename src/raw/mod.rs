@@ -703,7 +703,7 @@ Resources:
           CIDR: !Cidr [!GetAtt Vpc.CidrBlock, 6, 5]
           AZ: !Select [0, !GetAZs ""]
       Tags: &tags
-        - Key: team
+        - Key: owner
           Value: chat
   Other:
     Type: Custom::Thing
@@ -770,7 +770,7 @@ Resources:
         // Anchors, aliases and merge keys are resolved.
         let other = &t.resources["Other"].properties;
         assert_eq!(other["A"], 1);
-        assert_eq!(other["Tags"], json!([{"Key": "team", "Value": "chat"}]));
+        assert_eq!(other["Tags"], json!([{"Key": "owner", "Value": "chat"}]));
     }
 
     #[test]

@@ -49,7 +49,7 @@ pub fn notes(r: &ResourceChange) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join("; "))
 }
 
-/// One line per property change: `~ MemorySize: 128 → 256`, `+ Tags[Key=team]: {…}`, with
+/// One line per property change: `~ MemorySize: 128 → 256`, `+ Tags[Key=owner]: {…}`, with
 /// `(forces replacement)` where it does.
 pub fn property_line(c: &PropertyChange) -> String {
     let what = match &c.delta {
