@@ -3,7 +3,7 @@
 //! is there (`connectedAt`, `requestTimeEpoch`, `connectionId`, `routeKey`, `eventType`, `messageId`,
 //! `domainName`, `stage`, `identity.sourceIp`, `apiId`, …).
 
-use super::runtime_api::{ACCOUNT, REGION};
+use sockstack_lambda_local::{ACCOUNT, REGION};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 

@@ -3,8 +3,7 @@
 //! is enforced by killing the instance; a crashed or timed-out instance is replaced on the next invocation.
 //! Each instance's stdout and stderr lines go to the [`Log`], prefixed with the function's name.
 
-use super::runtime_api::{FunctionIdentity, Outcome, RuntimeApi, lambda_environment};
-use super::spawn::Spawner;
+use sockstack_lambda_local::{FunctionIdentity, Outcome, RuntimeApi, Spawner, lambda_environment};
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};

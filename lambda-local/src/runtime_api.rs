@@ -8,7 +8,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
-//! use sockstack::dev::runtime_api::{FunctionIdentity, RuntimeApi, Outcome, lambda_environment};
+//! use sockstack_lambda_local::{FunctionIdentity, RuntimeApi, Outcome, lambda_environment};
 //! use std::time::Duration;
 //! let function = FunctionIdentity::local("test-vote", 128);
 //! let api = RuntimeApi::start(&function).await?;
