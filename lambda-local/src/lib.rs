@@ -11,4 +11,4 @@ pub mod runtime_api;
 pub mod spawn;
 
 pub use runtime_api::{ACCOUNT, FunctionIdentity, Outcome, REGION, RuntimeApi, lambda_environment};
-pub use spawn::Spawner;
+pub use spawn::{Spawner, function_command, spawn_dying_with_parent};

@@ -1,12 +1,17 @@
-//! Child processes that die with dev, even when dev is killed with SIGKILL.
+//! Function processes that die with their parent, even when the parent is killed with SIGKILL.
 //!
 //! Each child asks the kernel for `SIGKILL` when its parent goes (`prctl(PR_SET_PDEATHSIG)`, in `pre_exec`).
-//! Linux ties that signal to the *thread* that forked the child, not to the process, so every child is spawned
-//! from one thread that lives as long as dev ([`Spawner`]); a child forked from a short-lived tokio worker
-//! would be killed when that worker retires. Each child also gets a process group of its own, so a terminal's
-//! Ctrl-C reaches dev alone and dev stops its children in order.
+//! Linux ties that signal to the *thread* that forked the child, not to the process, so a long-running parent
+//! (`sockstack dev`) spawns every child from one thread that lives as long as it does ([`Spawner`]); a child
+//! forked from a short-lived tokio worker would be killed when that worker retires. A test, whose thread
+//! outlives the children it starts, can call [`spawn_dying_with_parent`] directly. Each child also gets a
+//! process group of its own, so a terminal's Ctrl-C reaches the parent alone and the parent stops its
+//! children in order. [`function_command`] is the command line Lambda would run for a function.
 
+use crate::runtime_api::{FunctionIdentity, lambda_environment};
 use std::io;
+use std::path::Path;
+use std::process::Stdio;
 use std::sync::mpsc as std_mpsc;
 use tokio::process::{Child, Command};
 use tokio::sync::oneshot;
@@ -25,7 +30,7 @@ impl Spawner {
         let (requests, incoming) = std_mpsc::channel::<Request>();
         let runtime = tokio::runtime::Handle::current();
         std::thread::Builder::new()
-            .name("sockstack-dev-spawner".into())
+            .name("sockstack-spawner".into())
             .spawn(move || {
                 let _guard = runtime.enter();
                 while let Ok((mut command, reply)) = incoming.recv() {
@@ -35,7 +40,7 @@ impl Spawner {
         Ok(Spawner { requests })
     }
 
-    /// Spawns `command`; the child is killed when dev exits, however it exits.
+    /// Spawns `command`; the child is killed when this process exits, however it exits.
     pub async fn spawn(&self, command: Command) -> io::Result<Child> {
         let (reply, answer) = oneshot::channel();
         self.requests
@@ -47,11 +52,15 @@ impl Spawner {
     }
 }
 
-fn spawn_dying_with_parent(command: &mut Command) -> io::Result<Child> {
+/// Spawns `command` (inside a tokio runtime) so that the kernel kills the child with `SIGKILL` when the
+/// *calling thread* ends, which is when the process ends if that thread is the main thread, a test's thread or
+/// the [`Spawner`]'s. The child is also killed when its [`Child`] is dropped, and runs in a process group of
+/// its own.
+pub fn spawn_dying_with_parent(command: &mut Command) -> io::Result<Child> {
     let parent = std::process::id() as libc::pid_t;
     command.kill_on_drop(true);
-    // A process group of its own: Ctrl-C in a terminal signals the foreground group, and dev, not the
-    // terminal, decides when its children stop (after the last `$disconnect` has run).
+    // A process group of its own: Ctrl-C in a terminal signals the foreground group, and the parent, not the
+    // terminal, decides when its children stop (`sockstack dev`: after the last `$disconnect` has run).
     command.process_group(0);
     // SAFETY: the closure runs in the forked child before exec and calls only async-signal-safe functions
     // (prctl, getppid, _exit).
@@ -70,6 +79,26 @@ fn spawn_dying_with_parent(command: &mut Command) -> io::Result<Child> {
     command.spawn()
 }
 
+/// The command Lambda would run for `function`: `binary` with an empty environment but the variables Lambda
+/// sets for a Runtime API at `runtime_address` ([`lambda_environment`]), then the function's own `environment`
+/// on top; stdin closed, stdout and stderr piped for the caller to read.
+pub fn function_command(
+    binary: &Path,
+    function: &FunctionIdentity,
+    runtime_address: &str,
+    environment: &[(String, String)],
+) -> Command {
+    let mut command = Command::new(binary);
+    command
+        .env_clear()
+        .envs(lambda_environment(function, runtime_address))
+        .envs(environment.iter().cloned())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,5 +111,35 @@ mod tests {
         let mut child = spawner.spawn(command).await.unwrap();
         let status = child.wait().await.unwrap();
         assert_eq!(status.code(), Some(3));
+    }
+
+    #[tokio::test]
+    async fn a_function_command_has_only_lambdas_variables_and_its_own() {
+        let f = FunctionIdentity::local("env-fn", 128);
+        let vars = [("MY_SETTING".to_string(), "on".to_string())];
+        let mut command = function_command(Path::new("env"), &f, "127.0.0.1:9", &vars);
+        // `env` prints its environment: nothing of this process's leaks in.
+        let out = spawn_dying_with_parent(&mut command)
+            .unwrap()
+            .wait_with_output()
+            .await
+            .unwrap();
+        let printed = String::from_utf8(out.stdout).unwrap();
+        let names: Vec<&str> = printed
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, _)| k)
+            .collect();
+        assert!(printed.contains("MY_SETTING=on\n"), "{printed}");
+        assert!(
+            printed.contains("AWS_LAMBDA_RUNTIME_API=127.0.0.1:9\n"),
+            "{printed}"
+        );
+        assert!(
+            printed.contains("AWS_LAMBDA_FUNCTION_NAME=env-fn\n"),
+            "{printed}"
+        );
+        let expected = lambda_environment(&f, "127.0.0.1:9").len() + 1;
+        assert_eq!(names.len(), expected, "{printed}");
     }
 }
