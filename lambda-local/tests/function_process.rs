@@ -55,27 +55,23 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let checks: [(&str, fn() -> std::pin::Pin<Box<dyn Future<Output = ()>>>); 3] = [
-        (
-            "an_invocation_carries_the_lambda_headers_and_its_response_and_error_come_back",
-            || {
-                Box::pin(
-                    an_invocation_carries_the_lambda_headers_and_its_response_and_error_come_back(),
-                )
-            },
-        ),
-        ("an_init_error_is_reported", || {
-            Box::pin(an_init_error_is_reported())
-        }),
-        ("a_function_process_dies_with_its_parent_on_sigkill", || {
-            Box::pin(a_function_process_dies_with_its_parent_on_sigkill())
-        }),
-    ];
-    for (name, check) in checks {
+    let check = |name: &str, check: std::pin::Pin<Box<dyn Future<Output = ()>>>| {
         println!("test {name} ...");
-        rt.block_on(check());
+        rt.block_on(check);
         println!("test {name} ... ok");
-    }
+    };
+    check(
+        "an_invocation_carries_the_lambda_headers_and_its_response_and_error_come_back",
+        Box::pin(an_invocation_carries_the_lambda_headers_and_its_response_and_error_come_back()),
+    );
+    check(
+        "an_init_error_is_reported",
+        Box::pin(an_init_error_is_reported()),
+    );
+    check(
+        "a_function_process_dies_with_its_parent_on_sigkill",
+        Box::pin(a_function_process_dies_with_its_parent_on_sigkill()),
+    );
 }
 
 // ---------------------------------------------------------------- the function side
