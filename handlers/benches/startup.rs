@@ -5,12 +5,12 @@
 //! `cargo bench -p sockstack-handlers --bench startup`
 //! (`cargo test -p sockstack-handlers --benches` runs each binary once: the quick mode).
 
-use axum::Router;
-use axum::routing::get;
 use sockstack_runtime::contract::{auth, grants, naming, registry};
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
+use sockstack_runtime::testing::lambda_local::{
+    FunctionIdentity, RuntimeApi, function_command, spawn_dying_with_parent,
+};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 const RUNS: usize = 21;
@@ -69,49 +69,31 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let first_poll: Arc<Mutex<Option<Instant>>> = Arc::default();
-    let seen = first_poll.clone();
-    let router = Router::new().route(
-        "/2018-06-01/runtime/invocation/next",
-        get(move || {
-            let seen = seen.clone();
-            async move {
-                seen.lock().unwrap().get_or_insert_with(Instant::now);
-                std::future::pending::<()>().await;
-            }
-        }),
-    );
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let addr = listener.local_addr().unwrap();
-    rt.spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let _runtime = rt.enter();
 
     println!("process start -> first Runtime API request ({runs} runs, median / min):");
     for handler in ["authorizer", "connect", "disconnect", "default", "vote"] {
+        let identity = FunctionIdentity::local(handler, 128);
+        let environment: Vec<(String, String)> = environment(handler)
+            .into_iter()
+            .map(|(k, v)| (k, v.to_string()))
+            .collect();
         let mut times = Vec::new();
         for _ in 0..runs {
-            *first_poll.lock().unwrap() = None;
-            let mut command = Command::new(binary(handler));
-            command
-                .env_clear()
-                .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
-                .env("AWS_LAMBDA_FUNCTION_NAME", handler)
-                .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-                .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
-                .env("AWS_REGION", "us-east-1")
-                .env("AWS_ACCESS_KEY_ID", "k")
-                .env("AWS_SECRET_ACCESS_KEY", "s")
-                .stdout(Stdio::null())
-                .stderr(Stdio::null());
-            for (name, value) in environment(handler) {
-                command.env(name, value);
-            }
+            // A Runtime API of its own per run: it records the first poll once.
+            let api = rt.block_on(RuntimeApi::start(&identity)).unwrap();
+            let mut command = function_command(
+                Path::new(binary(handler)),
+                &identity,
+                &api.address(),
+                &environment,
+            );
+            command.stdout(Stdio::null()).stderr(Stdio::null());
             let started = Instant::now();
-            let mut child = command.spawn().unwrap();
+            let mut child = spawn_dying_with_parent(&mut command).unwrap();
             let deadline = started + Duration::from_secs(10);
             let polled = loop {
-                if let Some(at) = *first_poll.lock().unwrap() {
+                if let Some(at) = api.first_poll() {
                     break Some(at);
                 }
                 if Instant::now() > deadline || child.try_wait().unwrap().is_some() {
@@ -119,8 +101,8 @@ fn main() {
                 }
                 std::thread::sleep(Duration::from_micros(200));
             };
-            let _ = child.kill();
-            let _ = child.wait();
+            let _ = child.start_kill();
+            let _ = rt.block_on(child.wait());
             let at = polled.unwrap_or_else(|| panic!("{handler} never polled"));
             times.push(at.duration_since(started).as_secs_f64() * 1000.0);
         }

@@ -9,7 +9,6 @@ use sockstack_handlers::profiles;
 use sockstack_runtime::contract::{auth, grants, naming, registry};
 use sockstack_runtime::testing::*;
 use std::collections::BTreeMap;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 fn binary(function: &str) -> &'static str {
@@ -129,8 +128,8 @@ impl World {
             .collect()
     }
 
-    fn spawn(&self, function: &str, rt: &RuntimeApi, vars: &[(String, String)]) -> Function {
-        spawn(binary(function), function, rt, vars)
+    async fn start(&self, function: &str, vars: &[(String, String)]) -> Function {
+        Function::start(binary(function), function, vars).await
     }
 }
 
@@ -149,9 +148,8 @@ async fn every_binary_answers_under_the_runtime_api() {
     let w = World::new().await;
 
     // authorizer: principalId = sub, the context AUTH_CONTEXT maps.
-    let rt = RuntimeApi::start().await;
-    let _f = w.spawn("authorizer", &rt, &w.env("authorizer"));
-    let Outcome::Response(allowed) = rt
+    let mut f = w.start("authorizer", &w.env("authorizer")).await;
+    let Outcome::Response(allowed) = f
         .invoke(authorizer_event(&w.key.token(&id_claims("user-r"))))
         .await
     else {
@@ -166,17 +164,16 @@ async fn every_binary_answers_under_the_runtime_api() {
     let mut no_team = id_claims("user-q");
     no_team.as_object_mut().unwrap().remove("custom:team");
     for token in [w.key.token(&no_team), "nope".to_string()] {
-        let Outcome::Response(denied) = rt.invoke(authorizer_event(&token)).await else {
+        let Outcome::Response(denied) = f.invoke(authorizer_event(&token)).await else {
             panic!("no answer")
         };
         assert_eq!(denied["policyDocument"]["Statement"][0]["Effect"], "Deny");
     }
 
     // connect
-    let rt = RuntimeApi::start().await;
-    let _f = w.spawn("connect", &rt, &w.env("connect"));
+    let mut f = w.start("connect", &w.env("connect")).await;
     for (id, user) in [("rc1", "user-r"), ("rc2", "user-s")] {
-        let out = rt.invoke(route("$connect", id, user, None)).await;
+        let out = f.invoke(route("$connect", id, user, None)).await;
         assert_eq!(out.body()["type"], "connected", "{out:?}");
     }
     assert!(
@@ -186,9 +183,8 @@ async fn every_binary_answers_under_the_runtime_api() {
     );
 
     // vote: reaches both connections of team-r.
-    let rt = RuntimeApi::start().await;
-    let _f = w.spawn("vote", &rt, &w.env("vote"));
-    let out = rt
+    let mut f = w.start("vote", &w.env("vote")).await;
+    let out = f
         .invoke(route(
             "vote",
             "rc1",
@@ -201,23 +197,21 @@ async fn every_binary_answers_under_the_runtime_api() {
         w.api.delivered(),
         BTreeMap::from([("rc1".into(), 1), ("rc2".into(), 1)])
     );
-    let bad = rt
+    let bad = f
         .invoke(route("vote", "rc1", "user-r", Some("{oops")))
         .await;
     assert_eq!(bad.body()["error"], "invalid_json");
 
     // disconnect
-    let rt = RuntimeApi::start().await;
-    let _f = w.spawn("disconnect", &rt, &w.env("disconnect"));
-    let out = rt.invoke(route("$disconnect", "rc1", "user-r", None)).await;
+    let mut f = w.start("disconnect", &w.env("disconnect")).await;
+    let out = f.invoke(route("$disconnect", "rc1", "user-r", None)).await;
     assert_eq!(out.body()["type"], "disconnected");
 
     // $default: the valid actions come from ROUTE_KEYS.
-    let rt = RuntimeApi::start().await;
     let mut vars = w.env("default");
     vars[0].1 = "join,vote".to_string();
-    let _f = w.spawn("default", &rt, &vars);
-    let out = rt
+    let mut f = w.start("default", &vars).await;
+    let out = f
         .invoke(route(
             "$default",
             "rc2",
@@ -231,9 +225,9 @@ async fn every_binary_answers_under_the_runtime_api() {
     assert_eq!(r["statusCode"], 400);
     assert_eq!(out.body()["validActions"], json!(["join", "vote"]));
     // An event that is not a route event is a function error, and the process lives on.
-    let broken = rt.invoke(json!({"requestContext": "nonsense"})).await;
-    assert!(matches!(broken, Outcome::Error(_)), "{broken:?}");
-    let again = rt.invoke(route("$default", "rc2", "user-s", None)).await;
+    let broken = f.invoke(json!({"requestContext": "nonsense"})).await;
+    assert!(matches!(broken, Outcome::Error { .. }), "{broken:?}");
+    let again = f.invoke(route("$default", "rc2", "user-s", None)).await;
     assert!(matches!(again, Outcome::Response(_)));
 }
 
@@ -243,11 +237,12 @@ async fn a_missing_setting_stops_the_binary_at_start_up() {
     for function in ["authorizer", "connect", "disconnect", "vote"] {
         let full = w.env(function);
         for (name, _) in &full {
-            let rt = RuntimeApi::start().await;
             let vars: Vec<_> = full.iter().filter(|(n, _)| n != name).cloned().collect();
             let optional = OPTIONAL.contains(&name.as_str());
-            let mut f = w.spawn(function, &rt, &vars);
-            let exited = f.wait_exit(Duration::from_secs(if optional { 1 } else { 10 }));
+            let mut f = w.start(function, &vars).await;
+            let exited = f
+                .wait_exit(Duration::from_secs(if optional { 1 } else { 10 }))
+                .await;
             if optional {
                 assert!(
                     exited.is_none(),
@@ -262,23 +257,18 @@ async fn a_missing_setting_stops_the_binary_at_start_up() {
                 stderr.contains(name.as_str()),
                 "{function} without {name}: {stderr}"
             );
-            assert_eq!(
-                rt.state.polls.load(Ordering::SeqCst),
-                0,
-                "{function} polled without {name}"
-            );
+            assert_eq!(f.polls(), 0, "{function} polled without {name}");
         }
     }
     // A malformed value is named too.
-    let rt = RuntimeApi::start().await;
     let mut vars = w.env("vote");
     for (name, value) in vars.iter_mut() {
         if name == grants::NOTIFY_CONCURRENCY {
             *value = "0".into();
         }
     }
-    let mut f = w.spawn("vote", &rt, &vars);
-    let (code, stderr) = f.wait_exit(Duration::from_secs(10)).expect("exits");
+    let mut f = w.start("vote", &vars).await;
+    let (code, stderr) = f.wait_exit(Duration::from_secs(10)).await.expect("exits");
     assert_ne!(code, 0);
     assert!(stderr.contains("NOTIFY_CONCURRENCY=\"0\""), "{stderr}");
 }

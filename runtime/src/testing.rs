@@ -2,8 +2,9 @@
 //! handler crates' tests (feature `testing`): RSA keys and JWTs made in the
 //! test, a JWKS server, a `@connections` server, DynamoDB on moto_server
 //! (`MOTO_ENDPOINT`, or `moto_server` on `PATH`), a proxy that records the
-//! DynamoDB calls made through it, and a Lambda Runtime API to run a handler
-//! binary under. No mocks: each is a real HTTP server.
+//! DynamoDB calls made through it, and [`Function`]: a handler binary run as
+//! Lambda runs it, under the local Lambda Runtime API `sockstack dev` uses
+//! (crate `sockstack-lambda-local`). No mocks: each is a real HTTP server.
 #![allow(dead_code, missing_docs)]
 
 use aws_lc_rs::rand::SystemRandom;
@@ -11,21 +12,19 @@ use aws_lc_rs::rsa::{KeyPair, KeySize};
 use aws_lc_rs::signature::{self, KeyPair as _};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use tokio::sync::{Notify, mpsc};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub fn now_secs() -> i64 {
     SystemTime::now()
@@ -472,7 +471,8 @@ pub fn moto_endpoint() -> String {
     MOTO.get_or_init(start_moto).endpoint.clone()
 }
 
-pub const REGION: &str = "us-east-1";
+/// The region of every local client and function.
+pub use sockstack_lambda_local::REGION;
 
 /// SDK configuration for local endpoints: fixed region and test credentials.
 pub async fn sdk_config(endpoint: Option<&str>) -> aws_config::SdkConfig {
@@ -817,221 +817,24 @@ pub fn authorizer_event(token: &str) -> Value {
     })
 }
 
-// ---------------------------------------------------------------- Lambda Runtime API
+// ---------------------------------------------------------------- function processes
 
+/// The local Lambda Runtime API, Lambda's environment and function processes, as `sockstack dev` runs them:
+/// for a test that needs more than [`Function`] (raw bytes, its own timeouts, several processes).
+pub use sockstack_lambda_local as lambda_local;
+
+/// How an invocation of a [`Function`] ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
+    /// The function's response, as JSON (a JSON string if it was not JSON).
     Response(Value),
-    Error(Value),
-}
-
-pub struct RuntimeState {
-    queue: tokio::sync::Mutex<mpsc::Receiver<(String, Value)>>,
-    pub outcomes: Mutex<HashMap<String, Outcome>>,
-    pub init_errors: Mutex<Vec<Value>>,
-    pub done: Notify,
-    pub polls: AtomicUsize,
-    pub first_poll: Mutex<Option<Instant>>,
-}
-
-/// A Lambda Runtime API for one function process.
-pub struct RuntimeApi {
-    pub addr: String,
-    events: mpsc::Sender<(String, Value)>,
-    pub state: Arc<RuntimeState>,
-    seq: AtomicUsize,
-}
-
-async fn next(State(s): State<Arc<RuntimeState>>) -> impl IntoResponse {
-    s.polls.fetch_add(1, Ordering::SeqCst);
-    s.first_poll
-        .lock()
-        .unwrap()
-        .get_or_insert_with(Instant::now);
-    let Some((id, event)) = s.queue.lock().await.recv().await else {
-        return (StatusCode::GONE, HeaderMap::new(), String::new());
-    };
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        "lambda-runtime-aws-request-id",
-        HeaderValue::from_str(&id).unwrap(),
-    );
-    let deadline = (now_ms() + 30_000).to_string();
-    headers.insert(
-        "lambda-runtime-deadline-ms",
-        HeaderValue::from_str(&deadline).unwrap(),
-    );
-    headers.insert(
-        "lambda-runtime-invoked-function-arn",
-        HeaderValue::from_static("arn:aws:lambda:us-east-1:123456789012:function:test"),
-    );
-    headers.insert(
-        "lambda-runtime-trace-id",
-        HeaderValue::from_static("Root=1-00000000-000000000000000000000000"),
-    );
-    headers.insert("content-type", HeaderValue::from_static("application/json"));
-    (StatusCode::OK, headers, event.to_string())
-}
-
-fn parse(body: &Bytes) -> Value {
-    serde_json::from_slice(body)
-        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into()))
-}
-
-async fn response(
-    State(s): State<Arc<RuntimeState>>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> StatusCode {
-    s.outcomes
-        .lock()
-        .unwrap()
-        .insert(id, Outcome::Response(parse(&body)));
-    s.done.notify_waiters();
-    StatusCode::ACCEPTED
-}
-
-async fn error(
-    State(s): State<Arc<RuntimeState>>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> StatusCode {
-    s.outcomes
-        .lock()
-        .unwrap()
-        .insert(id, Outcome::Error(parse(&body)));
-    s.done.notify_waiters();
-    StatusCode::ACCEPTED
-}
-
-async fn init_error(State(s): State<Arc<RuntimeState>>, body: Bytes) -> StatusCode {
-    s.init_errors.lock().unwrap().push(parse(&body));
-    StatusCode::ACCEPTED
-}
-
-impl RuntimeApi {
-    pub async fn start() -> RuntimeApi {
-        let (tx, rx) = mpsc::channel(16);
-        let state = Arc::new(RuntimeState {
-            queue: tokio::sync::Mutex::new(rx),
-            outcomes: Mutex::new(HashMap::new()),
-            init_errors: Mutex::new(Vec::new()),
-            done: Notify::new(),
-            polls: AtomicUsize::new(0),
-            first_poll: Mutex::new(None),
-        });
-        let router = Router::new()
-            .route("/2018-06-01/runtime/invocation/next", get(next))
-            .route(
-                "/2018-06-01/runtime/invocation/{id}/response",
-                post(response),
-            )
-            .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
-            .route("/2018-06-01/runtime/init/error", post(init_error))
-            .with_state(state.clone());
-        let addr = serve(router).await;
-        RuntimeApi {
-            addr: addr.to_string(),
-            events: tx,
-            state,
-            seq: AtomicUsize::new(0),
-        }
-    }
-
-    pub async fn invoke(&self, event: Value) -> Outcome {
-        let id = format!("req-{}", self.seq.fetch_add(1, Ordering::SeqCst));
-        self.events.send((id.clone(), event)).await.unwrap();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let notified = self.state.done.notified();
-            if let Some(outcome) = self.state.outcomes.lock().unwrap().get(&id) {
-                return outcome.clone();
-            }
-            assert!(Instant::now() < deadline, "no answer to {id} within 30 s");
-            let _ = tokio::time::timeout(Duration::from_millis(200), notified).await;
-        }
-    }
-}
-
-/// A function process, killed when dropped.
-pub struct Function {
-    pub child: Child,
-    pub started: Instant,
-}
-
-impl Drop for Function {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts the handler binary at `path` under `runtime` with the variables
-/// Lambda itself sets, `AWS_ENDPOINT_URL` = moto, and `vars`: nothing else.
-pub fn spawn(
-    path: &str,
-    handler: &str,
-    runtime: &RuntimeApi,
-    vars: &[(String, String)],
-) -> Function {
-    let mut command = Command::new(path);
-    command
-        .env_clear()
-        // What Lambda itself sets on every function.
-        .env("AWS_LAMBDA_RUNTIME_API", &runtime.addr)
-        .env("AWS_LAMBDA_FUNCTION_NAME", format!("test-{handler}"))
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env(
-            "AWS_LAMBDA_LOG_GROUP_NAME",
-            format!("/sockstack/test-{handler}"),
-        )
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "stream")
-        .env("AWS_REGION", REGION)
-        .env("AWS_DEFAULT_REGION", REGION)
-        .env("AWS_ACCESS_KEY_ID", "testkey")
-        .env("AWS_SECRET_ACCESS_KEY", "testsecret")
-        .env("AWS_SESSION_TOKEN", "testtoken")
-        // Test only: DynamoDB is moto.
-        .env("AWS_ENDPOINT_URL", moto_endpoint())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    for (name, value) in vars {
-        command.env(name, value);
-    }
-    Function {
-        started: Instant::now(),
-        child: command.spawn().unwrap(),
-    }
-}
-
-impl Function {
-    /// Waits up to `within` for the process to exit: its status code and standard error.
-    pub fn wait_exit(&mut self, within: Duration) -> Option<(i32, String)> {
-        let deadline = Instant::now() + within;
-        while Instant::now() < deadline {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                let mut stderr = String::new();
-                use std::io::Read;
-                self.child
-                    .stderr
-                    .take()
-                    .unwrap()
-                    .read_to_string(&mut stderr)
-                    .unwrap();
-                return Some((status.code().unwrap_or(-1), stderr));
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        None
-    }
-
-    /// Milliseconds from process start to its first `next` poll of `runtime`.
-    pub fn first_poll_ms(&self, runtime: &RuntimeApi) -> f64 {
-        let first = runtime.state.first_poll.lock().unwrap().expect("polled");
-        first.duration_since(self.started).as_secs_f64() * 1000.0
-    }
+    /// The function reported an error (`…/error`).
+    Error {
+        /// `errorType`.
+        error_type: String,
+        /// `errorMessage`.
+        error_message: String,
+    },
 }
 
 impl Outcome {
@@ -1041,7 +844,145 @@ impl Outcome {
             Outcome::Response(r) => {
                 serde_json::from_str(r["body"].as_str().unwrap_or("null")).unwrap()
             }
-            Outcome::Error(e) => panic!("function error: {e}"),
+            Outcome::Error { .. } => panic!("function error: {self:?}"),
         }
+    }
+}
+
+/// How long [`Function::invoke`] waits for an answer (Lambda's timeout of a test function).
+pub const INVOKE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A handler binary running the way Lambda runs it: a long-lived process polling its own local Runtime API
+/// (the one `sockstack dev` uses), started with exactly the variables Lambda sets
+/// ([`lambda_local::lambda_environment`]: `AWS_LAMBDA_FUNCTION_*`, fake credentials,
+/// `AWS_EC2_METADATA_DISABLED=true`, …), `AWS_ENDPOINT_URL` = moto, and the test's own variables; nothing
+/// else. The process is killed when this is dropped, and by the kernel when the test's thread ends.
+pub struct Function {
+    name: String,
+    api: lambda_local::RuntimeApi,
+    child: tokio::process::Child,
+    stderr: Arc<Mutex<Vec<u8>>>,
+    stderr_reader: Option<tokio::task::JoinHandle<()>>,
+}
+
+enum Ended {
+    Answered(lambda_local::Outcome),
+    Exited(std::io::Result<std::process::ExitStatus>),
+    NoAnswer,
+}
+
+impl Function {
+    /// Starts the binary at `path` as function `test-{handler}` (128 MB) with `vars` on top of Lambda's
+    /// variables. It does not wait for the process to poll: [`Function::invoke`] does.
+    pub async fn start(path: &str, handler: &str, vars: &[(String, String)]) -> Function {
+        let identity = lambda_local::FunctionIdentity::local(&format!("test-{handler}"), 128);
+        let api = lambda_local::RuntimeApi::start(&identity)
+            .await
+            .expect("starting a local Runtime API");
+        // Test only: DynamoDB (and every other AWS service) is moto.
+        let mut environment = vec![("AWS_ENDPOINT_URL".to_string(), moto_endpoint())];
+        environment.extend(vars.iter().cloned());
+        let mut command = lambda_local::function_command(
+            std::path::Path::new(path),
+            &identity,
+            &api.address(),
+            &environment,
+        );
+        command.stdout(Stdio::null());
+        let mut child = lambda_local::spawn_dying_with_parent(&mut command)
+            .unwrap_or_else(|e| panic!("cannot run {path}: {e}"));
+        let stderr: Arc<Mutex<Vec<u8>>> = Arc::default();
+        let stderr_reader = child.stderr.take().map(|mut pipe| {
+            let stderr = stderr.clone();
+            tokio::spawn(async move {
+                use tokio::io::AsyncReadExt;
+                let mut chunk = [0u8; 4096];
+                while let Ok(n) = pipe.read(&mut chunk).await {
+                    if n == 0 {
+                        break;
+                    }
+                    stderr.lock().unwrap().extend_from_slice(&chunk[..n]);
+                }
+            })
+        });
+        Function {
+            name: identity.name,
+            api,
+            child,
+            stderr,
+            stderr_reader,
+        }
+    }
+
+    /// Invokes the function with `event` and waits up to [`INVOKE_TIMEOUT`] for its answer. Panics, showing
+    /// the function's standard error, when the process exits first or does not answer in time.
+    pub async fn invoke(&mut self, event: Value) -> Outcome {
+        let event = event.to_string().into_bytes();
+        let ended = tokio::time::timeout(INVOKE_TIMEOUT, async {
+            tokio::select! {
+                outcome = self.api.invoke(event, INVOKE_TIMEOUT) => Ended::Answered(outcome),
+                status = self.child.wait() => Ended::Exited(status),
+            }
+        })
+        .await
+        .unwrap_or(Ended::NoAnswer);
+        match ended {
+            Ended::Answered(lambda_local::Outcome::Response(bytes)) => Outcome::Response(
+                serde_json::from_slice(&bytes)
+                    .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into())),
+            ),
+            Ended::Answered(lambda_local::Outcome::Error {
+                error_type,
+                error_message,
+            }) => Outcome::Error {
+                error_type,
+                error_message,
+            },
+            Ended::Answered(lambda_local::Outcome::Timeout) | Ended::NoAnswer => panic!(
+                "{} did not answer within {} s; its stderr so far:\n{}",
+                self.name,
+                INVOKE_TIMEOUT.as_secs(),
+                self.stderr()
+            ),
+            Ended::Exited(status) => {
+                let stderr = self.finish_stderr().await;
+                panic!(
+                    "{} exited ({status:?}) before answering; its stderr:\n{stderr}",
+                    self.name
+                )
+            }
+        }
+    }
+
+    /// Waits up to `within` for the process to exit on its own: its exit code (-1 if a signal ended it) and
+    /// everything it wrote to stderr; `None` if it still runs.
+    pub async fn wait_exit(&mut self, within: Duration) -> Option<(i32, String)> {
+        let status = tokio::time::timeout(within, self.child.wait())
+            .await
+            .ok()?
+            .expect("waiting for the function process");
+        Some((status.code().unwrap_or(-1), self.finish_stderr().await))
+    }
+
+    /// What the process has written to stderr so far.
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned()
+    }
+
+    async fn finish_stderr(&mut self) -> String {
+        if let Some(reader) = self.stderr_reader.take() {
+            let _ = reader.await;
+        }
+        self.stderr()
+    }
+
+    /// How many times the process has asked its Runtime API for the `next` event.
+    pub fn polls(&self) -> usize {
+        self.api.polls()
+    }
+
+    /// The function's Runtime API (init error, first poll, raw invocations).
+    pub fn runtime_api(&self) -> &lambda_local::RuntimeApi {
+        &self.api
     }
 }

@@ -4,9 +4,8 @@
 //! attribute definitions, indexes, TTL) and, on an endpoint dev did not start, deleted again on the way out.
 
 use super::plan::TablePlan;
-use super::runtime_api::REGION;
-use super::spawn::Spawner;
 use serde_json::{Map, Value, json};
+use sockstack_lambda_local::{REGION, Spawner};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;

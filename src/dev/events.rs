@@ -3,8 +3,8 @@
 //! is there (`connectedAt`, `requestTimeEpoch`, `connectionId`, `routeKey`, `eventType`, `messageId`,
 //! `domainName`, `stage`, `identity.sourceIp`, `apiId`, …).
 
-use super::runtime_api::{ACCOUNT, REGION};
 use serde_json::{Map, Value, json};
+use sockstack_lambda_local::{ACCOUNT, REGION};
 use std::collections::BTreeMap;
 
 /// Milliseconds since the Unix epoch.

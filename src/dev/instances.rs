@@ -3,10 +3,8 @@
 //! is enforced by killing the instance; a crashed or timed-out instance is replaced on the next invocation.
 //! Each instance's stdout and stderr lines go to the [`Log`], prefixed with the function's name.
 
-use super::runtime_api::{FunctionIdentity, Outcome, RuntimeApi, lambda_environment};
-use super::spawn::Spawner;
+use sockstack_lambda_local::{FunctionIdentity, Outcome, RuntimeApi, Spawner, function_command};
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -155,14 +153,12 @@ impl Pool {
         let api = RuntimeApi::start(&spec.identity)
             .await
             .map_err(|e| InvokeError::Crashed(format!("cannot start its Runtime API: {e}")))?;
-        let mut command = tokio::process::Command::new(&spec.binary);
-        command
-            .env_clear()
-            .envs(lambda_environment(&spec.identity, &api.address()))
-            .envs(spec.environment.iter().cloned())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        let command = function_command(
+            &spec.binary,
+            &spec.identity,
+            &api.address(),
+            &spec.environment,
+        );
         let mut child = self.spawner.spawn(command).await.map_err(|e| {
             InvokeError::Crashed(format!("cannot run {}: {e}", spec.binary.display()))
         })?;

@@ -2,8 +2,8 @@
 //!
 //! The stack is synthesized in memory ([`project::stack_template`]) and its template read the way API Gateway
 //! would ([`plan`]); the handler binaries are built with cargo ([`build`]) and run as long-lived processes
-//! against local Lambda Runtime APIs ([`runtime_api`], [`instances`]), children that die with dev
-//! ([`spawn`]); the WebSocket gateway and `@connections` ([`gateway`]) send them API Gateway's events
+//! against local Lambda Runtime APIs ([`instances`], on the `sockstack-lambda-local` crate, which the handler
+//! crates' tests use too), children that die with dev; the WebSocket gateway and `@connections` ([`gateway`]) send them API Gateway's events
 //! ([`events`], [`policy`]); tables live on a local DynamoDB ([`dynamo`]) and tokens come from a local issuer
 //! ([`issuer`]).
 
@@ -17,14 +17,12 @@ pub mod plan;
 pub mod policy;
 pub mod project;
 pub mod resolve;
-pub mod runtime_api;
-pub mod spawn;
 pub mod watch;
 
 use build::Build;
 use instances::{FunctionSpec, Log, Pool, StderrLog};
 use plan::Plan;
-use runtime_api::FunctionIdentity;
+use sockstack_lambda_local::{FunctionIdentity, Spawner};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Write;
@@ -181,7 +179,7 @@ async fn serve(
         .local_addr()
         .map_err(|e| DevError::Failed(e.to_string()))?;
     let plan = plan.at(template, &addr.to_string())?;
-    let spawner = spawn::Spawner::new().map_err(|e| DevError::Failed(e.to_string()))?;
+    let spawner = Spawner::new().map_err(|e| DevError::Failed(e.to_string()))?;
 
     let mut dynamo = match &options.dynamodb_endpoint {
         Some(endpoint) => dynamo::LocalDynamo::at(endpoint),
@@ -293,7 +291,7 @@ async fn start(
     root: &Path,
     plan: &Plan,
     binaries: &BTreeMap<String, std::path::PathBuf>,
-    spawner: &spawn::Spawner,
+    spawner: &Spawner,
     log: &Arc<dyn Log>,
     dynamo: &mut dynamo::LocalDynamo,
     addr: std::net::SocketAddr,

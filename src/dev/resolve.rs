@@ -10,7 +10,7 @@ use crate::raw::RawTemplate;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
-use super::runtime_api::{ACCOUNT, REGION};
+use sockstack_lambda_local::{ACCOUNT, REGION};
 
 /// The local values references resolve to.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

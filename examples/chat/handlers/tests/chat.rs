@@ -296,14 +296,13 @@ async fn the_binaries_answer_with_only_their_grants_variables() {
             .collect()
     };
     let registry_vars = || vec![(reg::TABLE_ENV.to_string(), w.registry.as_str())];
-    let rt = RuntimeApi::start().await;
-    let _connect = spawn(
+    let mut connect = Function::start(
         env!("CARGO_BIN_EXE_connect"),
         "connect",
-        &rt,
         &env(&registry_vars()),
-    );
-    let out = rt
+    )
+    .await;
+    let out = connect
         .invoke(route_event(
             "$connect",
             "a",
@@ -322,13 +321,12 @@ async fn the_binaries_answer_with_only_their_grants_variables() {
         Some("u1")
     );
 
-    let rt = RuntimeApi::start().await;
     let vars = [
         (table_var("rooms"), w.rooms.as_str()),
         (table_var("messages"), w.messages.as_str()),
     ];
-    let _join = spawn(env!("CARGO_BIN_EXE_join"), "join", &rt, &env(&vars));
-    let out = rt
+    let mut join = Function::start(env!("CARGO_BIN_EXE_join"), "join", &env(&vars)).await;
+    let out = join
         .invoke(route_event(
             "join",
             "a",
@@ -339,15 +337,14 @@ async fn the_binaries_answer_with_only_their_grants_variables() {
         .await;
     assert_eq!(out.body()["type"], "joined");
 
-    let rt = RuntimeApi::start().await;
     let mut vars = vec![
         (table_var("rooms"), w.rooms.as_str()),
         (table_var("messages"), w.messages.as_str()),
         (reg::TABLE_ENV.to_string(), w.registry.as_str()),
         (grants::CALLBACK_URL.to_string(), api.callback_url.as_str()),
     ];
-    let mut send = spawn(env!("CARGO_BIN_EXE_send"), "send", &rt, &env(&vars));
-    let out = rt
+    let mut send = Function::start(env!("CARGO_BIN_EXE_send"), "send", &env(&vars)).await;
+    let out = send
         .invoke(route_event(
             "send",
             "a",
@@ -360,22 +357,21 @@ async fn the_binaries_answer_with_only_their_grants_variables() {
     drop(send);
     // Without its messages table, send stops at start-up naming the variable.
     vars.remove(1);
-    let rt = RuntimeApi::start().await;
-    send = spawn(env!("CARGO_BIN_EXE_send"), "send", &rt, &env(&vars));
+    send = Function::start(env!("CARGO_BIN_EXE_send"), "send", &env(&vars)).await;
     let (code, stderr) = send
         .wait_exit(std::time::Duration::from_secs(10))
+        .await
         .expect("exits");
     assert_ne!(code, 0);
     assert!(stderr.contains("TABLE_MESSAGES"), "{stderr}");
 
-    let rt = RuntimeApi::start().await;
-    let _default = spawn(
+    let mut default = Function::start(
         env!("CARGO_BIN_EXE_default"),
         "default",
-        &rt,
         &env(&[(grants::ROUTE_KEYS.to_string(), "join,send")]),
-    );
-    let out = rt
+    )
+    .await;
+    let out = default
         .invoke(route_event("$default", "a", Some("u1"), &[], Some("{}")))
         .await;
     assert_eq!(out.body()["validActions"], json!(["join", "send"]));

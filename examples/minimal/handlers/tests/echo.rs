@@ -36,9 +36,8 @@ async fn the_binaries_answer_under_the_runtime_api() {
         ),
         (env!("CARGO_BIN_EXE_default"), "$default", "echo"),
     ] {
-        let rt = RuntimeApi::start().await;
-        let _f = spawn(binary, route, &rt, &[]);
-        let out = rt
+        let mut function = Function::start(binary, route, &[]).await;
+        let out = function
             .invoke(route_event(route, "c1", None, &[], Some("ping")))
             .await;
         assert_eq!(out.body()["type"], expected, "{route}: {out:?}");

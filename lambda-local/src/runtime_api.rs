@@ -8,19 +8,20 @@
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
-//! use sockstack::dev::runtime_api::{FunctionIdentity, RuntimeApi, Outcome, lambda_environment};
+//! use sockstack_lambda_local::{FunctionIdentity, Outcome, RuntimeApi};
+//! use sockstack_lambda_local::{function_command, spawn_dying_with_parent};
+//! use std::path::Path;
 //! use std::time::Duration;
-//! let function = FunctionIdentity::local("test-vote", 128);
+//! let function = FunctionIdentity::local("test-echo", 128);
 //! let api = RuntimeApi::start(&function).await?;
-//! let mut child = std::process::Command::new("target/debug/vote")
-//!     .env_clear()
-//!     .envs(lambda_environment(&function, &api.address()))
-//!     .spawn()?;
+//! let binary = Path::new("target/debug/echo");
+//! let mut command = function_command(binary, &function, &api.address(), &[]);
+//! let mut child = spawn_dying_with_parent(&mut command)?;
 //! match api.invoke(br#"{"body":"hi"}"#.to_vec(), Duration::from_secs(10)).await {
 //!     Outcome::Response(bytes) => println!("{}", String::from_utf8_lossy(&bytes)),
 //!     other => println!("{other:?}"),
 //! }
-//! child.kill()?;
+//! child.kill().await?;
 //! # Ok(()) }
 //! ```
 

@@ -1,10 +1,12 @@
-//! Child processes that die with dev, even when dev is killed with SIGKILL.
+//! Function processes that die with their parent, even when the parent is killed with SIGKILL.
 //!
 //! Each child asks the kernel for `SIGKILL` when its parent goes (`prctl(PR_SET_PDEATHSIG)`, in `pre_exec`).
-//! Linux ties that signal to the *thread* that forked the child, not to the process, so every child is spawned
-//! from one thread that lives as long as dev ([`Spawner`]); a child forked from a short-lived tokio worker
-//! would be killed when that worker retires. Each child also gets a process group of its own, so a terminal's
-//! Ctrl-C reaches dev alone and dev stops its children in order.
+//! Linux ties that signal to the *thread* that forked the child, not to the process, so a long-running parent
+//! (`sockstack dev`) spawns every child from one thread that lives as long as it does ([`Spawner`]); a child
+//! forked from a short-lived tokio worker would be killed when that worker retires. A test, whose thread
+//! outlives the children it starts, can call [`spawn_dying_with_parent`] directly. Each child also gets a
+//! process group of its own, so a terminal's Ctrl-C reaches the parent alone and the parent stops its
+//! children in order.
 
 use std::io;
 use std::sync::mpsc as std_mpsc;
@@ -25,7 +27,7 @@ impl Spawner {
         let (requests, incoming) = std_mpsc::channel::<Request>();
         let runtime = tokio::runtime::Handle::current();
         std::thread::Builder::new()
-            .name("sockstack-dev-spawner".into())
+            .name("sockstack-spawner".into())
             .spawn(move || {
                 let _guard = runtime.enter();
                 while let Ok((mut command, reply)) = incoming.recv() {
@@ -35,7 +37,7 @@ impl Spawner {
         Ok(Spawner { requests })
     }
 
-    /// Spawns `command`; the child is killed when dev exits, however it exits.
+    /// Spawns `command`; the child is killed when this process exits, however it exits.
     pub async fn spawn(&self, command: Command) -> io::Result<Child> {
         let (reply, answer) = oneshot::channel();
         self.requests
@@ -47,11 +49,15 @@ impl Spawner {
     }
 }
 
-fn spawn_dying_with_parent(command: &mut Command) -> io::Result<Child> {
+/// Spawns `command` (inside a tokio runtime) so that the kernel kills the child with `SIGKILL` when the
+/// *calling thread* ends, which is when the process ends if that thread is the main thread, a test's thread or
+/// the [`Spawner`]'s. The child is also killed when its [`Child`] is dropped, and runs in a process group of
+/// its own.
+pub fn spawn_dying_with_parent(command: &mut Command) -> io::Result<Child> {
     let parent = std::process::id() as libc::pid_t;
     command.kill_on_drop(true);
-    // A process group of its own: Ctrl-C in a terminal signals the foreground group, and dev, not the
-    // terminal, decides when its children stop (after the last `$disconnect` has run).
+    // A process group of its own: Ctrl-C in a terminal signals the foreground group, and the parent, not the
+    // terminal, decides when its children stop (`sockstack dev`: after the last `$disconnect` has run).
     command.process_group(0);
     // SAFETY: the closure runs in the forked child before exec and calls only async-signal-safe functions
     // (prctl, getppid, _exit).
