@@ -56,31 +56,8 @@ const ACCOUNT: &str = "123456789012";
 fn moto() -> &'static Moto {
     static ROLE: Once = Once::new();
     let moto = Moto::start();
-    ROLE.call_once(|| account_role(moto, REGION));
+    ROLE.call_once(|| moto.account_role(REGION));
     moto
-}
-
-/// API Gateway's account CloudWatch role in `region` (what `apiGatewayAccountRole: true` would create).
-/// Idempotent.
-fn account_role(moto: &Moto, region: &str) {
-    let name = format!("apigateway-cloudwatch-{region}");
-    let trust = r#"{"Statement":[{"Effect":"Allow","Principal":{"Service":"apigateway.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-    let _ = moto.try_aws(&[
-        "iam",
-        "create-role",
-        "--role-name",
-        &name,
-        "--assume-role-policy-document",
-        trust,
-    ]);
-    moto.aws(&[
-        "apigateway",
-        "update-account",
-        "--region",
-        region,
-        "--patch-operations",
-        &format!("op=replace,path=/cloudwatchRoleArn,value=arn:aws:iam::{ACCOUNT}:role/{name}"),
-    ]);
 }
 
 /// A name no other test (or earlier run on a shared moto) uses.

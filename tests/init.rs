@@ -222,6 +222,8 @@ fn chat_scaffold_deploys_on_moto_with_its_tables_roles_and_functions() {
     use serde_json::Value;
     use std::collections::BTreeMap;
     let moto = Moto::start();
+    // The chat stack's stage writes access logs and it does not create the account role.
+    moto.account_role(REGION);
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("chat");
     sockstack(tmp.path())

@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 
 /// The region every moto call uses.
 pub const REGION: &str = "eu-west-1";
+/// The account id moto answers with.
+pub const MOTO_ACCOUNT: &str = "123456789012";
 
 /// The moto endpoint: `MOTO_ENDPOINT` when set, else one moto_server started
 /// for this test binary on a free port, shared by its tests and killed when the
@@ -108,6 +110,32 @@ impl Moto {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
+    }
+
+    /// Sets API Gateway's account CloudWatch role in `region` (what `apiGatewayAccountRole: true`
+    /// would create), so a stack whose stage writes access logs passes deploy's preflight on its own.
+    /// Idempotent.
+    pub fn account_role(&self, region: &str) {
+        let name = format!("apigateway-cloudwatch-{region}");
+        let trust = r#"{"Statement":[{"Effect":"Allow","Principal":{"Service":"apigateway.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+        let _ = self.try_aws(&[
+            "iam",
+            "create-role",
+            "--role-name",
+            &name,
+            "--assume-role-policy-document",
+            trust,
+        ]);
+        self.aws(&[
+            "apigateway",
+            "update-account",
+            "--region",
+            region,
+            "--patch-operations",
+            &format!(
+                "op=replace,path=/cloudwatchRoleArn,value=arn:aws:iam::{MOTO_ACCOUNT}:role/{name}"
+            ),
+        ]);
     }
 
     /// Runs `aws ARGS --output json` against moto and parses what it prints.
