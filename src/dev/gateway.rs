@@ -684,6 +684,8 @@ impl Admitted {
 }
 
 impl Drop for Admitted {
+    /// Runs `$disconnect` unless [`Admitted::into_context`] handed the connection on. (Outside a runtime, while
+    /// dev itself is torn down, no function is left to invoke.)
     fn drop(&mut self) {
         if let Some(ctx) = self.ctx.take()
             && tokio::runtime::Handle::try_current().is_ok()

@@ -104,12 +104,19 @@ pub fn read(file: &Path) -> Result<Values, String> {
         }
     } else {
         serde_yaml::from_str(&text).map_err(|e| {
-            let position = e
-                .location()
-                .map(|l| format!(":{}:{}", l.line(), l.column()))
-                .unwrap_or_default();
+            let (position, message) = match e.location() {
+                Some(l) => {
+                    let text = e.to_string();
+                    let at = format!(" at line {} column {}", l.line(), l.column());
+                    (
+                        format!(":{}:{}", l.line(), l.column()),
+                        text.strip_suffix(&at).unwrap_or(&text).to_string(),
+                    )
+                }
+                None => (String::new(), e.to_string()),
+            };
             format!(
-                "{}{position}: {e}\n  expected: `parameters:` and `secrets:`, each a mapping of name: value",
+                "{}{position}: {message}\n  expected: `parameters:` and `secrets:`, each a mapping of name: value",
                 file.display()
             )
         })?
