@@ -248,7 +248,7 @@ mod tests {
     #[test]
     fn a_granted_name_without_a_value_is_named_with_its_functions_and_the_file() {
         let granted = Granted {
-            parameters: BTreeMap::from([("/app/key".into(), BTreeSet::from(["Vote".into()]))]),
+            parameters: BTreeMap::from([("/app/key".into(), BTreeSet::from(["Reader".into()]))]),
             secrets: BTreeMap::from([("app/hook".into(), BTreeSet::from(["Send".into()]))]),
         };
         let values = Values {
