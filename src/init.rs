@@ -184,7 +184,8 @@ handlers = \"handlers\"
 stacks = \"stacks\"
 ";
 
-const GITIGNORE: &str = "/target\n/out\n";
+/// `dev-values/` holds the local values of parameters and secrets for `sockstack dev`: secrets stay out of git.
+const GITIGNORE: &str = "/target\n/out\n/dev-values\n";
 
 /// The runtime crate this sockstack was built from (the default `--runtime-path`).
 pub fn default_runtime_path() -> PathBuf {

@@ -97,3 +97,66 @@ fn a_bad_stack_file_gets_the_same_located_error_and_exit_2_as_synth() {
     assert_eq!(String::from_utf8_lossy(&dev.stderr), synth_err);
     assert_eq!(String::from_utf8_lossy(&token.stderr), synth_err);
 }
+
+#[test]
+fn parameters_and_secrets_come_from_the_roles_and_existing_tables_from_the_stack_file() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/dev-grants");
+    let file = project::stack_file(&root, "grants").unwrap();
+    let (template, model) = project::stack_synthesized(&root, &file).unwrap();
+    let plan = Plan::read(&template, "grants", &project::handler_of).unwrap();
+    let probe = &plan.functions["ProbeFunction"];
+    assert_eq!(
+        probe.parameters,
+        ["/dev-values/greeting"],
+        "the leading / SSM's ARNs drop is back"
+    );
+    assert_eq!(probe.secrets, ["dev-values/token"]);
+    let granted = plan.granted();
+    assert_eq!(
+        granted.parameters["/dev-values/greeting"]
+            .iter()
+            .collect::<Vec<_>>(),
+        ["ProbeFunction"]
+    );
+    assert!(
+        !template
+            .resources
+            .values()
+            .any(|r| r.type_name == "AWS::DynamoDB::Table"
+                && r.properties.get("TableName").and_then(|n| n.as_str()) == Some("shared-ledger")),
+        "the existing table is not in the template"
+    );
+    let existing = sockstack::dev::existing::tables(&model);
+    let ledger = &existing["ledger"];
+    assert_eq!(
+        ledger.name, "shared-ledger",
+        "its real name, as TABLE_LEDGER holds"
+    );
+    assert_eq!(probe.environment["TABLE_LEDGER"], ledger.name);
+    let request = sockstack::dev::dynamo::create_table_request(ledger);
+    assert_eq!(
+        request["KeySchema"],
+        serde_json::json!([
+            {"AttributeName": "accountId", "KeyType": "HASH"},
+            {"AttributeName": "entryId", "KeyType": "RANGE"}
+        ])
+    );
+    assert_eq!(
+        request["AttributeDefinitions"],
+        serde_json::json!([
+            {"AttributeName": "accountId", "AttributeType": "S"},
+            {"AttributeName": "entryId", "AttributeType": "N"},
+            {"AttributeName": "note", "AttributeType": "S"}
+        ])
+    );
+    assert_eq!(
+        request["GlobalSecondaryIndexes"][0]["Projection"]["ProjectionType"],
+        "KEYS_ONLY"
+    );
+}
+
+#[test]
+fn a_stack_without_grants_reads_no_parameters_or_secrets() {
+    let (_, plan) = dev_plan();
+    assert!(plan.granted().is_empty(), "{:?}", plan.granted());
+}

@@ -10,23 +10,38 @@ Run a stack's whole WebSocket backend on this machine, with the real handlers.
 
 The stack is synthesized in memory and its template read the way API Gateway reads it: the
 route selection expression, each route's function, the $connect authorizer, two-way routes,
-each function's environment (every Ref/GetAtt/Sub resolved to its local value) and the tables.
-The handler binaries are built for this machine (debug, or --release) and run as long-lived
-processes against a local Lambda Runtime API. Tables live on a local DynamoDB: a moto_server
-that dev starts and stops (from .venv, or installed under out/.dev/ on first use), or
---dynamodb-endpoint. By default a local issuer signs tokens (`sockstack dev token`) and the
-authorizer reads its JWKS from 127.0.0.1; --auth stack keeps the stack's JWKS settings.
+each function's environment (every Ref/GetAtt/Sub resolved to its local value), the SSM
+parameters and secrets its role may read, and the tables. The handler binaries are built for
+this machine (debug, or --release) and run as long-lived processes against a local Lambda
+Runtime API. Tables live on a local DynamoDB: a moto_server that dev starts and stops (from
+.venv, or installed under out/.dev/ on first use), or --dynamodb-endpoint; tables the stack file
+names as `existing` are created there too, from the key schema the stack file declares. By
+default a local issuer signs tokens (`sockstack dev token`) and the authorizer reads its JWKS
+from 127.0.0.1; --auth stack keeps the stack's JWKS settings.
+
+SSM parameters and Secrets Manager secrets are served by the same moto_server (beside
+--dynamodb-endpoint, by a moto_server dev starts for them), seeded from dev-values/STACK.yaml in
+the project (git-ignored: it holds secrets); every parameter and secret a function is granted
+needs a value there, or dev stops before it starts, naming them:
+  parameters:
+    /chat/dev/api-key: local-key
+  secrets:
+    chat/dev/webhook: https://hooks.example.test/1
+    chat/dev/db: {username: app, password: local}     (a mapping is stored as JSON)
+The functions reach them through AWS_ENDPOINT_URL_SSM and AWS_ENDPOINT_URL_SECRETS_MANAGER.
 
 When ready it prints, on stdout, and flushes:
   ready: ws://127.0.0.1:N/{stage}
   callback: http://127.0.0.1:N/{stage}/@connections
   dynamodb: http://127.0.0.1:M
+  ssm: http://127.0.0.1:K                  (when moto serves them; the same K for both)
+  secretsmanager: http://127.0.0.1:K
 The browser page is at http://127.0.0.1:N/. One line per event, and each function's own log
 lines prefixed with its name, go to stderr. SIGINT or SIGTERM stops everything it started and
 exits 0; its children die with it even if it is killed. IAM is not enforced locally.
 
-Exit codes: 0 stopped cleanly, 2 bad stack file or a failed step (build, DynamoDB, a function
-that cannot start).";
+Exit codes: 0 stopped cleanly, 2 bad stack file, bad or incomplete values file, or a failed step
+(build, DynamoDB, a function that cannot start).";
 
 pub const EXAMPLES: &str = "\
 Examples:

@@ -143,36 +143,14 @@ impl LocalDynamo {
     /// One DynamoDB JSON API call. The request carries a SigV4-shaped `Authorization` with local credentials:
     /// local DynamoDBs read the region and access key from it and check no signature.
     pub async fn call(&self, action: &str, body: Value) -> Result<Value, String> {
-        let date = super::events::iso8601(super::events::now_ms());
-        let day: String = date[..10].chars().filter(|c| c.is_ascii_digit()).collect();
-        let response = self
-            .client
-            .post(format!("{}/", self.endpoint))
-            .header("content-type", "application/x-amz-json-1.0")
-            .header("x-amz-target", format!("DynamoDB_20120810.{action}"))
-            .header(
-                "authorization",
-                format!(
-                    "AWS4-HMAC-SHA256 Credential=local/{day}/{REGION}/dynamodb/aws4_request, \
-                     SignedHeaders=content-type;host;x-amz-target, Signature=0"
-                ),
-            )
-            .body(body.to_string())
-            .send()
-            .await
-            .map_err(|e| format!("DynamoDB {action} on {}: {e}", self.endpoint))?;
-        let status = response.status();
-        let text = response.text().await.unwrap_or_default();
-        let parsed: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        if status.is_success() {
-            Ok(parsed)
-        } else {
-            Err(format!(
-                "DynamoDB {action} on {}: {status} {}",
-                self.endpoint,
-                text.trim()
-            ))
-        }
+        json_call(
+            &self.client,
+            &self.endpoint,
+            &JsonService::DYNAMODB,
+            action,
+            body,
+        )
+        .await
     }
 
     /// Creates `table` (and its TTL setting). A table that already exists is left as it is.
@@ -211,6 +189,80 @@ impl LocalDynamo {
     /// Whether dev started this DynamoDB itself.
     pub fn is_ours(&self) -> bool {
         self.child.is_some()
+    }
+}
+
+/// An AWS service with a JSON protocol, as a local endpoint (moto) routes and parses its calls.
+pub struct JsonService {
+    /// The signing name in the credential scope (moto picks the service by it).
+    pub signing_name: &'static str,
+    /// The `x-amz-target` prefix (`DynamoDB_20120810`).
+    pub target: &'static str,
+    /// The JSON protocol version (`1.0`, `1.1`).
+    pub json_version: &'static str,
+}
+
+impl JsonService {
+    /// DynamoDB.
+    pub const DYNAMODB: JsonService = JsonService {
+        signing_name: "dynamodb",
+        target: "DynamoDB_20120810",
+        json_version: "1.0",
+    };
+    /// SSM (Parameter Store).
+    pub const SSM: JsonService = JsonService {
+        signing_name: "ssm",
+        target: "AmazonSSM",
+        json_version: "1.1",
+    };
+    /// Secrets Manager.
+    pub const SECRETS_MANAGER: JsonService = JsonService {
+        signing_name: "secretsmanager",
+        target: "secretsmanager",
+        json_version: "1.1",
+    };
+}
+
+/// One JSON API call to `service` at a local `endpoint`, with a SigV4-shaped `Authorization` carrying local
+/// credentials (local endpoints read the region, access key and service from it and check no signature).
+pub async fn json_call(
+    client: &reqwest::Client,
+    endpoint: &str,
+    service: &JsonService,
+    action: &str,
+    body: Value,
+) -> Result<Value, String> {
+    let date = super::events::iso8601(super::events::now_ms());
+    let day: String = date[..10].chars().filter(|c| c.is_ascii_digit()).collect();
+    let name = service.signing_name;
+    let response = client
+        .post(format!("{endpoint}/"))
+        .header(
+            "content-type",
+            format!("application/x-amz-json-{}", service.json_version),
+        )
+        .header("x-amz-target", format!("{}.{action}", service.target))
+        .header(
+            "authorization",
+            format!(
+                "AWS4-HMAC-SHA256 Credential=local/{day}/{REGION}/{name}/aws4_request, \
+                 SignedHeaders=content-type;host;x-amz-target, Signature=0"
+            ),
+        )
+        .body(body.to_string())
+        .send()
+        .await
+        .map_err(|e| format!("{name} {action} on {endpoint}: {e}"))?;
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    let parsed: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    if status.is_success() {
+        Ok(parsed)
+    } else {
+        Err(format!(
+            "{name} {action} on {endpoint}: {status} {}",
+            text.trim()
+        ))
     }
 }
 

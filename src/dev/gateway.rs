@@ -9,7 +9,9 @@
 //!   `{"message": "Internal server error", …}`; the socket stays open in both cases. Two-way routes send the
 //!   function's `body` back. 32 KB frames, 128 KB messages (larger: close 1009). Idle timeout (restarted by
 //!   every data frame from the client) and maximum connection time close with 1001.
-//! - `$disconnect` runs on every close, from either side, with `disconnectStatusCode`/`disconnectReason`.
+//! - `$disconnect` runs on every close, from either side, with `disconnectStatusCode`/`disconnectReason`, and
+//!   exactly once for every connection whose `$connect` succeeded, even when the client vanished before the
+//!   upgrade completed (close code 1006).
 //! - `POST`/`GET`/`DELETE /{stage}/@connections/{id}` answer as the management API does (200 / the
 //!   connection's JSON / 204; 410 `GoneException` for an unknown, closed or not yet connected id; 413 over
 //!   128 KB), with `x-amzn-ErrorType` on errors.
@@ -470,18 +472,22 @@ impl Gateway {
         self.connections.lock().expect("lock").remove(&id);
         let _ = live.out.send(Out::End);
         let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
+        self.disconnect(live.ctx.clone(), code, reason);
+    }
+
+    /// Runs `$disconnect` for a connection whose `$connect` succeeded (once per connection: see [`Admitted`]).
+    fn disconnect(self: &Arc<Self>, ctx: ConnectionContext, code: u16, reason: String) {
         if let Some(route) = self.plan.routes.get("$disconnect").cloned() {
             let g = self.clone();
-            let l = live.clone();
             self.track(async move {
                 let started = Instant::now();
-                let event = l.ctx.disconnect_event(&g.next_request_id(), code, &reason);
+                let event = ctx.disconnect_event(&g.next_request_id(), code, &reason);
                 let status = match g.invoke(&route.function, &event).await {
                     Ok(_) => format!("200 (close {code})"),
                     Err(e) => format!("error: {e}"),
                 };
                 g.log_event(
-                    &l.ctx.connection_id,
+                    &ctx.connection_id,
                     "$disconnect",
                     &route.function,
                     &status,
@@ -632,13 +638,69 @@ async fn upgrade(
         query: query_map,
         authorizer: None,
     };
-    if let Err(refusal) = g.open(&mut ctx, started).await {
-        return refusal;
-    }
+    // The authorizer and `$connect` run in a task of their own, so a client that goes away meanwhile (which
+    // drops this handler) cannot cancel them halfway: once `$connect` has succeeded, the connection is
+    // `Admitted` and gets its `$disconnect` whatever happens to the upgrade.
+    let admit = {
+        let g = g.clone();
+        tokio::spawn(async move {
+            g.open(&mut ctx, started).await?;
+            Ok::<_, Response>(Admitted {
+                gateway: g.clone(),
+                ctx: Some(ctx),
+            })
+        })
+    };
+    let admitted = match admit.await {
+        Ok(Ok(admitted)) => admitted,
+        Ok(Err(refusal)) => return refusal,
+        Err(_) => {
+            return handshake_refusal(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error");
+        }
+    };
     let g2 = g.clone();
+    // A failed upgrade (the client gone between the 101 and the upgrade's completion) drops this callback
+    // unrun, and with it `admitted`, which runs `$disconnect`.
     ws.max_frame_size(MAX_FRAME)
         .max_message_size(MAX_MESSAGE)
-        .on_upgrade(move |socket| g2.run(socket, ctx))
+        .on_upgrade(move |socket| g2.run(socket, admitted.into_context()))
+}
+
+/// A connection whose `$connect` succeeded. It gets exactly one `$disconnect`: from [`Gateway::run`] when the
+/// socket closes, or, when the upgrade never completes (the client vanished after `$connect`), from this
+/// guard's drop, with close code 1006.
+struct Admitted {
+    gateway: Arc<Gateway>,
+    ctx: Option<ConnectionContext>,
+}
+
+impl Admitted {
+    /// The connection's context, handed to [`Gateway::run`], which runs `$disconnect` from then on.
+    fn into_context(mut self) -> ConnectionContext {
+        self.ctx
+            .take()
+            .expect("an admitted connection has its context")
+    }
+}
+
+impl Drop for Admitted {
+    /// Runs `$disconnect` unless [`Admitted::into_context`] handed the connection on. (Outside a runtime, while
+    /// dev itself is torn down, no function is left to invoke.)
+    fn drop(&mut self) {
+        if let Some(ctx) = self.ctx.take()
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            self.gateway.log_event(
+                &ctx.connection_id,
+                "$connect",
+                "-",
+                "client gone before the upgrade completed",
+                Instant::now(),
+            );
+            self.gateway
+                .disconnect(ctx, 1006, "Connection closed abnormally".to_string());
+        }
+    }
 }
 
 fn gone() -> Response {

@@ -3,20 +3,26 @@
 //! The stack is synthesized in memory ([`project::stack_template`]) and its template read the way API Gateway
 //! would ([`plan`]); the handler binaries are built with cargo ([`build`]) and run as long-lived processes
 //! against local Lambda Runtime APIs ([`instances`], on the `sockstack-lambda-local` crate, which the handler
-//! crates' tests use too), children that die with dev; the WebSocket gateway and `@connections` ([`gateway`]) send them API Gateway's events
-//! ([`events`], [`policy`]); tables live on a local DynamoDB ([`dynamo`]) and tokens come from a local issuer
-//! ([`issuer`]).
+//! crates' tests use too), children that die with dev; the WebSocket gateway and `@connections` ([`gateway`])
+//! send them API Gateway's events ([`events`], [`policy`]); tables live on a local DynamoDB ([`dynamo`];
+//! `existing` tables from the stack file's key schema, [`existing`]), the SSM parameters and secrets the
+//! functions may read ([`granted`]) on the same moto_server, seeded from the project's values file
+//! ([`values`], [`params`]), and tokens come from a local issuer ([`issuer`]).
 
 pub mod build;
 pub mod dynamo;
 pub mod events;
+pub mod existing;
 pub mod gateway;
+pub mod granted;
 pub mod instances;
 pub mod issuer;
+pub mod params;
 pub mod plan;
 pub mod policy;
 pub mod project;
 pub mod resolve;
+pub mod values;
 pub mod watch;
 
 use build::Build;
@@ -96,15 +102,41 @@ impl From<plan::PlanError> for DevError {
 }
 
 /// The stack's template and its local plan (before the gateway's port is known).
-fn load(
-    cwd: &Path,
-    stack: &str,
-) -> Result<(std::path::PathBuf, crate::raw::RawTemplate, Plan), DevError> {
+struct Loaded {
+    root: std::path::PathBuf,
+    /// The stack's local name (its file's stem).
+    stack: String,
+    template: crate::raw::RawTemplate,
+    plan: Plan,
+}
+
+fn load(cwd: &Path, stack: &str) -> Result<Loaded, DevError> {
     let root = project::project_root(cwd)?;
     let file = project::stack_file(&root, stack)?;
-    let template = project::stack_template(&root, &file)?;
-    let plan = Plan::read(&template, &project::stack_name(&file), &project::handler_of)?;
-    Ok((root, template, plan))
+    let (template, model) = project::stack_synthesized(&root, &file)?;
+    let stack = project::stack_name(&file);
+    let mut plan = Plan::read(&template, &stack, &project::handler_of)?;
+    plan.existing_tables = existing::tables(&model);
+    Ok(Loaded {
+        root,
+        stack,
+        template,
+        plan,
+    })
+}
+
+/// The values of the SSM parameters and secrets of stack `stack`, checked against what its functions are
+/// granted (every one needs a value).
+fn local_values(root: &Path, stack: &str, plan: &Plan) -> Result<values::Values, DevError> {
+    let file = values::path(root, stack);
+    let shown = file.strip_prefix(root).unwrap_or(&file).to_path_buf();
+    let read = values::read(&file).map_err(DevError::Failed)?;
+    let granted = plan.granted();
+    values::check(&read, &granted, &shown).map_err(DevError::Failed)?;
+    for warning in values::ungranted(&read, &granted) {
+        StderrLog.line(&format!("{}: {warning} (seeded anyway)", shown.display()));
+    }
+    Ok(read)
 }
 
 /// The authorizer function's token settings, if the stack has an authorizer.
@@ -124,7 +156,7 @@ pub fn token(
     claims: &[(String, String)],
     expires_in_secs: i64,
 ) -> Result<String, DevError> {
-    let (root, _, plan) = load(cwd, stack)?;
+    let Loaded { root, plan, .. } = load(cwd, stack)?;
     let (_, settings) = auth_settings(&plan).ok_or_else(|| {
         DevError::Failed(format!(
             "stack {stack} has no authorizer on $connect: it needs no token"
@@ -139,7 +171,13 @@ pub fn token(
 
 /// Runs `sockstack dev` until SIGINT or SIGTERM, then stops everything it started.
 pub fn run(options: &DevOptions, cwd: &Path) -> Result<(), DevError> {
-    let (root, template, plan) = load(cwd, &options.stack)?;
+    let Loaded {
+        root,
+        stack,
+        template,
+        plan,
+    } = load(cwd, &options.stack)?;
+    let values = local_values(&root, &stack, &plan)?;
     let builder: Arc<dyn Build> = Arc::new(build::Cargo {
         krate: project::handler_crate(&root),
     });
@@ -158,7 +196,9 @@ pub fn run(options: &DevOptions, cwd: &Path) -> Result<(), DevError> {
         .enable_all()
         .build()
         .map_err(|e| DevError::Failed(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(serve(options, &root, &template, plan, binaries, builder))
+    runtime.block_on(serve(
+        options, &root, &template, plan, &values, binaries, builder,
+    ))
 }
 
 async fn serve(
@@ -166,6 +206,7 @@ async fn serve(
     root: &Path,
     template: &crate::raw::RawTemplate,
     plan: Plan,
+    values: &values::Values,
     binaries: BTreeMap<String, std::path::PathBuf>,
     builder: Arc<dyn Build>,
 ) -> Result<(), DevError> {
@@ -192,21 +233,54 @@ async fn serve(
                 .map_err(DevError::Failed)?
         }
     };
-    let started = start(
-        options,
-        root,
-        &plan,
-        &binaries,
-        &spawner,
-        &log,
-        &mut dynamo,
-        addr,
-    )
+    // SSM and Secrets Manager: the moto that serves DynamoDB serves them too; next to a DynamoDB of the
+    // user's (which serves neither), a moto of their own, started only when the stack needs one.
+    let needs_values = !values.is_empty() || !plan.granted().is_empty();
+    let mut values_moto = None;
+    if !dynamo.is_ours() && needs_values {
+        let started = match dynamo::find_or_install_moto(root, &|l| log.line(l)).await {
+            Ok(moto) => dynamo::LocalDynamo::start_moto(&moto, &spawner).await,
+            Err(e) => Err(e),
+        };
+        match started {
+            Ok(moto) => values_moto = Some(moto),
+            Err(e) => {
+                dynamo.stop().await;
+                return Err(DevError::Failed(e));
+            }
+        }
+    }
+    let values_endpoint = match &values_moto {
+        Some(moto) => Some(moto.endpoint.clone()),
+        None => dynamo.is_ours().then(|| dynamo.endpoint.clone()),
+    };
+    let started = async {
+        if let Some(endpoint) = &values_endpoint {
+            params::seed(endpoint, values)
+                .await
+                .map_err(DevError::Failed)?;
+        }
+        start(
+            options,
+            root,
+            &plan,
+            &binaries,
+            &spawner,
+            &log,
+            &mut dynamo,
+            values_endpoint.as_deref(),
+            addr,
+        )
+        .await
+    }
     .await;
     let (pools, local_issuer) = match started {
         Ok(s) => s,
         Err(e) => {
             dynamo.stop().await;
+            if let Some(mut moto) = values_moto {
+                moto.stop().await;
+            }
             return Err(e);
         }
     };
@@ -239,13 +313,17 @@ async fn serve(
         let _ = writeln!(out, "ready: ws://{addr}/{stage}");
         let _ = writeln!(out, "callback: http://{addr}/{stage}/@connections");
         let _ = writeln!(out, "dynamodb: {}", dynamo.endpoint);
+        if let Some(endpoint) = &values_endpoint {
+            let _ = writeln!(out, "ssm: {endpoint}");
+            let _ = writeln!(out, "secretsmanager: {endpoint}");
+        }
         let _ = out.flush();
     }
     log.line(&format!(
         "sockstack dev: {} route(s), {} function(s), {} table(s); page at http://{addr}/; Ctrl-C stops",
         plan.routes.len(),
         plan.functions.len(),
-        plan.tables.len()
+        plan.tables.len() + plan.existing_tables.len()
     ));
 
     let watcher = options.watch.then(|| {
@@ -282,6 +360,9 @@ async fn serve(
         pool.stop().await;
     }
     dynamo.stop().await;
+    if let Some(mut moto) = values_moto {
+        moto.stop().await;
+    }
     Ok(())
 }
 
@@ -294,11 +375,19 @@ async fn start(
     spawner: &Spawner,
     log: &Arc<dyn Log>,
     dynamo: &mut dynamo::LocalDynamo,
+    values_endpoint: Option<&str>,
     addr: std::net::SocketAddr,
 ) -> Result<(BTreeMap<String, Arc<Pool>>, Option<gateway::LocalIssuer>), DevError> {
     for table in plan.tables.values() {
         dynamo.create_table(table).await.map_err(DevError::Failed)?;
         log.line(&format!("table {} -> {}", table.logical_id, table.name));
+    }
+    for table in plan.existing_tables.values() {
+        dynamo.create_table(table).await.map_err(DevError::Failed)?;
+        log.line(&format!(
+            "table {} (existing, key schema from the stack file) -> {}",
+            table.logical_id, table.name
+        ));
     }
     let mut overrides: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
     let mut local_issuer = None;
@@ -329,6 +418,11 @@ async fn start(
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         environment.push(("AWS_ENDPOINT_URL_DYNAMODB".into(), dynamo.endpoint.clone()));
+        if let Some(endpoint) = values_endpoint {
+            for variable in params::ENDPOINT_VARIABLES {
+                environment.push((variable.into(), endpoint.to_string()));
+            }
+        }
         for (k, v) in overrides.get(&f.logical_id).into_iter().flatten() {
             environment.retain(|(name, _)| name != k);
             environment.push((k.clone(), v.clone()));

@@ -3,8 +3,10 @@
 //! Only the synthesized template is read (through [`RawTemplate`]), never the stack file: the WebSocket API and
 //! its route selection expression, each route → integration → function, the REQUEST authorizer (identity
 //! sources, function), two-way routes (a `RouteResponseSelectionExpression` and a `RouteResponse`), each
-//! function's memory, timeout, log format and `Environment`, and the DynamoDB tables. What the template does not
-//! wire, dev does not do.
+//! function's memory, timeout, log format, `Environment` and the SSM parameters and secrets its role may read
+//! ([`super::granted`]), and the DynamoDB tables. What the template does not wire, dev does not do. The one
+//! thing a template cannot say, the key schema of a table the stack file names as `existing`, is added from
+//! the stack file ([`Plan::existing_tables`]).
 
 use super::resolve::{Locals, Resolver};
 use crate::raw::{RawResource, RawTemplate};
@@ -140,6 +142,10 @@ pub struct FunctionPlan {
     pub log_format: Option<String>,
     /// `Environment.Variables`, resolved to local values.
     pub environment: BTreeMap<String, String>,
+    /// The SSM parameters its role may read (names).
+    pub parameters: Vec<String>,
+    /// The Secrets Manager secrets its role may read (names).
+    pub secrets: Vec<String>,
 }
 
 /// One DynamoDB table.
@@ -168,6 +174,9 @@ pub struct Plan {
     pub functions: BTreeMap<String, FunctionPlan>,
     /// Tables, by logical id.
     pub tables: BTreeMap<String, TablePlan>,
+    /// Tables the stack file names as `existing` (not in the template), by their stack-file name: created
+    /// locally from the key schema the stack file declares ([`super::existing`]).
+    pub existing_tables: BTreeMap<String, TablePlan>,
 }
 
 /// The local name of a table or function without an explicit name: `{stack}-{LogicalId}`.
@@ -423,6 +432,8 @@ impl Plan {
                     environment.insert(name.clone(), v);
                 }
             }
+            let readable = super::granted::readable(template, &resolver, r)
+                .map_err(|e| PlanError(format!("the role of {id}: {e}")))?;
             functions.insert(
                 id.clone(),
                 FunctionPlan {
@@ -446,6 +457,8 @@ impl Plan {
                         .and_then(Value::as_str)
                         .map(str::to_owned),
                     environment,
+                    parameters: readable.parameters,
+                    secrets: readable.secrets,
                 },
             );
         }
@@ -474,7 +487,30 @@ impl Plan {
             authorizer,
             functions,
             tables,
+            existing_tables: BTreeMap::new(),
         })
+    }
+
+    /// The SSM parameters and secrets the functions may read, each with the functions granted it.
+    pub fn granted(&self) -> super::values::Granted {
+        let mut granted = super::values::Granted::default();
+        for f in self.functions.values() {
+            for p in &f.parameters {
+                granted
+                    .parameters
+                    .entry(p.clone())
+                    .or_default()
+                    .insert(f.logical_id.clone());
+            }
+            for s in &f.secrets {
+                granted
+                    .secrets
+                    .entry(s.clone())
+                    .or_default()
+                    .insert(f.logical_id.clone());
+            }
+        }
+        granted
     }
 
     /// The plan with the gateway's address known: every value that names the API's domain is re-resolved to it.

@@ -3,6 +3,7 @@
 //! synthesized or where handlers live is made here only.
 
 use crate::emit::Format;
+use crate::model::Model;
 use crate::pipeline;
 use crate::project::Project;
 use crate::raw::{RawResource, RawTemplate};
@@ -65,12 +66,19 @@ pub fn stack_name(file: &Path) -> String {
 
 /// The stack's template, synthesized in memory by the same pipeline as `sockstack synth`.
 pub fn stack_template(root: &Path, file: &Path) -> Result<RawTemplate, StackError> {
+    stack_synthesized(root, file).map(|(template, _)| template)
+}
+
+/// The stack's template and the model it was synthesized from (for what a template cannot say: the key
+/// schema of an `existing` table).
+pub fn stack_synthesized(root: &Path, file: &Path) -> Result<(RawTemplate, Model), StackError> {
     let handlers = HandlerSources::open(&project(root)?.handlers_dir)
         .map_err(|e| StackError::Other(format!("{e}\n  expected: the handler crate")))?;
     let synthesized =
         pipeline::synthesize(file, &handlers, Format::Yaml).map_err(StackError::Invalid)?;
-    RawTemplate::from_value(synthesized.template.to_value())
-        .map_err(|e| StackError::Other(format!("the synthesized template: {e}")))
+    let template = RawTemplate::from_value(synthesized.template.to_value())
+        .map_err(|e| StackError::Other(format!("the synthesized template: {e}")))?;
+    Ok((template, synthesized.model))
 }
 
 /// The crate whose binaries implement the functions.

@@ -41,6 +41,8 @@ pub struct Dev {
     pub dynamodb: String,
     /// Everything dev wrote on stderr so far.
     pub stderr: Arc<Mutex<String>>,
+    /// Every line dev wrote on stdout so far.
+    pub stdout: Arc<Mutex<Vec<String>>>,
 }
 
 /// Spawns `command` from a thread that lives as long as the test process, with PR_SET_PDEATHSIG: a dev left
@@ -92,11 +94,12 @@ impl Dev {
         });
         let out = child.stdout.take().unwrap();
         let (tx, rx) = mpsc::channel();
+        let stdout = Arc::new(Mutex::new(Vec::new()));
+        let lines = stdout.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(out).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
+                lines.lock().unwrap().push(line.clone());
+                let _ = tx.send(line);
             }
         });
         let (mut ws, mut callback, mut dynamodb) = (None, None, None);
@@ -130,6 +133,25 @@ impl Dev {
             callback: callback.unwrap(),
             dynamodb: dynamodb.unwrap(),
             stderr,
+            stdout,
+        }
+    }
+
+    /// The value of dev's stdout line `NAME: value` (waiting up to 5 s for it).
+    pub fn stdout_value(&self, name: &str) -> Option<String> {
+        let prefix = format!("{name}: ");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let found = self
+                .stdout
+                .lock()
+                .unwrap()
+                .iter()
+                .find_map(|l| l.strip_prefix(&prefix).map(str::to_owned));
+            if found.is_some() || Instant::now() > deadline {
+                return found;
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 
