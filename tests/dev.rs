@@ -300,8 +300,24 @@ async fn ctrl_c_stops_everything_dev_started_and_exits_0() {
         "{}",
         dev.stderr()
     );
-    let left: Vec<u32> = children.into_iter().filter(|p| alive(*p)).collect();
-    assert!(left.is_empty(), "left behind: {left:?}");
+    // A child dev did not wait for itself is killed by the kernel as dev exits (PR_SET_PDEATHSIG), which
+    // takes a moment to be seen: allow a short grace, then name what is still running.
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    let left = loop {
+        let left: Vec<u32> = children.iter().copied().filter(|p| alive(*p)).collect();
+        if left.is_empty() || std::time::Instant::now() > deadline {
+            break left;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let named: Vec<String> = left
+        .iter()
+        .map(|p| {
+            let cmd = std::fs::read(format!("/proc/{p}/cmdline")).unwrap_or_default();
+            format!("{p} {}", String::from_utf8_lossy(&cmd).replace('\0', " "))
+        })
+        .collect();
+    assert!(named.is_empty(), "left behind: {named:?}");
     assert!(
         dev.stderr()
             .contains("$disconnect -> DisconnectFunction 200"),

@@ -386,7 +386,8 @@ impl Gateway {
         self.connections.lock().expect("lock").get(id).cloned()
     }
 
-    async fn run(self: Arc<Self>, socket: WebSocket, ctx: ConnectionContext) {
+    async fn run(self: Arc<Self>, socket: WebSocket, mut admitted: Admitted) {
+        let ctx = admitted.take_context();
         let id = ctx.connection_id.clone();
         let (mut sink, mut stream) = socket.split();
         let (tx, mut rx) = mpsc::unbounded_channel::<Out>();
@@ -401,6 +402,8 @@ impl Gateway {
             .lock()
             .expect("lock")
             .insert(id.clone(), live.clone());
+        // The socket is open now, so shutdown waits for it by itself.
+        drop(admitted);
         let writer = tokio::spawn(async move {
             while let Some(out) = rx.recv().await {
                 match out {
@@ -645,10 +648,7 @@ async fn upgrade(
         let g = g.clone();
         tokio::spawn(async move {
             g.open(&mut ctx, started).await?;
-            Ok::<_, Response>(Admitted {
-                gateway: g.clone(),
-                ctx: Some(ctx),
-            })
+            Ok::<_, Response>(Admitted::new(g.clone(), ctx))
         })
     };
     let admitted = match admit.await {
@@ -663,7 +663,7 @@ async fn upgrade(
     // unrun, and with it `admitted`, which runs `$disconnect`.
     ws.max_frame_size(MAX_FRAME)
         .max_message_size(MAX_MESSAGE)
-        .on_upgrade(move |socket| g2.run(socket, admitted.into_context()))
+        .on_upgrade(move |socket| g2.run(socket, admitted))
 }
 
 /// A connection whose `$connect` succeeded. It gets exactly one `$disconnect`: from [`Gateway::run`] when the
@@ -675,8 +675,18 @@ struct Admitted {
 }
 
 impl Admitted {
-    /// The connection's context, handed to [`Gateway::run`], which runs `$disconnect` from then on.
-    fn into_context(mut self) -> ConnectionContext {
+    /// Admits a connection: until it is dropped, [`Gateway::shutdown`] waits for it, so a shutdown between
+    /// `$connect` and the socket's registration still closes it and runs its `$disconnect`.
+    fn new(gateway: Arc<Gateway>, ctx: ConnectionContext) -> Admitted {
+        gateway.in_flight.fetch_add(1, Ordering::SeqCst);
+        Admitted {
+            gateway,
+            ctx: Some(ctx),
+        }
+    }
+
+    /// The connection's context, taken by [`Gateway::run`], which runs `$disconnect` from then on.
+    fn take_context(&mut self) -> ConnectionContext {
         self.ctx
             .take()
             .expect("an admitted connection has its context")
@@ -684,7 +694,7 @@ impl Admitted {
 }
 
 impl Drop for Admitted {
-    /// Runs `$disconnect` unless [`Admitted::into_context`] handed the connection on. (Outside a runtime, while
+    /// Runs `$disconnect` unless [`Gateway::run`] took the connection over. (Outside a runtime, while
     /// dev itself is torn down, no function is left to invoke.)
     fn drop(&mut self) {
         if let Some(ctx) = self.ctx.take()
@@ -700,6 +710,9 @@ impl Drop for Admitted {
             self.gateway
                 .disconnect(ctx, 1006, "Connection closed abnormally".to_string());
         }
+        // `disconnect` has taken its own count by now, so the total never passes through zero early.
+        self.gateway.in_flight.fetch_sub(1, Ordering::SeqCst);
+        self.gateway.settled.notify_waiters();
     }
 }
 
