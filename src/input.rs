@@ -240,8 +240,15 @@ pub fn check_structure(text: &str, syntax: Syntax, limits: &Limits) -> Result<()
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     match syntax {
         Syntax::Json => json::check(text, limits),
-        Syntax::Yaml => yaml::check(text, limits),
+        Syntax::Yaml => yaml::check(text, limits, true),
     }
+}
+
+/// [`check_structure`] of YAML without the duplicate-key check, for a reader that reports
+/// duplicate keys itself (the stack-file reader names both places, with every other problem).
+pub fn check_yaml_limits(text: &str, limits: &Limits) -> Result<(), TextError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    yaml::check(text, limits, false)
 }
 
 /// [`read_bounded`] then [`check_structure`] (syntax by [`Syntax::of`]).
@@ -291,7 +298,7 @@ mod yaml {
         start_line: usize,
     }
 
-    pub fn check(text: &str, limits: &Limits) -> Result<(), TextError> {
+    pub fn check(text: &str, limits: &Limits, duplicates: bool) -> Result<(), TextError> {
         let mut parser = Parser::new_from_str(text);
         let mut stack: Vec<Frame> = Vec::new();
         // Nodes per anchor id (the size an alias expands to).
@@ -337,7 +344,10 @@ mod yaml {
                             return Err(at(items_error(limits)));
                         }
                     }
-                    if is_key && let Event::Scalar(key, ..) = &event {
+                    if duplicates
+                        && is_key
+                        && let Event::Scalar(key, ..) = &event
+                    {
                         if let Some(first) = parent.keys.get(key.as_str()) {
                             return Err(at(format!(
                                 "duplicate key `{key}` (first at line {first})"

@@ -8,6 +8,7 @@ pub mod stack;
 pub use locate::Position;
 pub use stack::StackFile;
 
+use crate::input;
 use locate::Locations;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -17,8 +18,8 @@ use std::path::{Path, PathBuf};
 pub struct ConfigError {
     /// The stack file.
     pub file: PathBuf,
-    /// Where in it.
-    pub position: Position,
+    /// Where in it (none for a problem of the whole file, such as one that cannot be read).
+    pub position: Option<Position>,
     /// Path of the offending key or value (`routes[2].handler`), when known.
     pub path: Option<String>,
     /// What is wrong.
@@ -31,13 +32,11 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: ",
-            self.file.display(),
-            self.position.line,
-            self.position.column
-        )?;
+        write!(f, "{}", self.file.display())?;
+        if let Some(p) = self.position {
+            write!(f, ":{}:{}", p.line, p.column)?;
+        }
+        write!(f, ": ")?;
         if let Some(path) = self.path.as_deref().filter(|p| !p.is_empty()) {
             write!(f, "{path}: ")?;
         }
@@ -45,10 +44,10 @@ impl fmt::Display for ConfigError {
         if let Some(expected) = &self.expected {
             write!(f, "\n  expected: {expected}")?;
         }
-        if let Some(text) = &self.line_text {
-            let number = self.position.line.to_string();
+        if let (Some(text), Some(position)) = (&self.line_text, self.position) {
+            let number = position.line.to_string();
             let pad = " ".repeat(number.len());
-            let caret = " ".repeat(self.position.column.saturating_sub(1));
+            let caret = " ".repeat(position.column.saturating_sub(1));
             write!(f, "\n  {pad} |\n  {number} | {text}\n  {pad} | {caret}^")?;
         }
         Ok(())
@@ -89,7 +88,7 @@ fn error_at(
         .map(str::to_string);
     ConfigError {
         file: file.to_path_buf(),
-        position,
+        position: Some(position),
         path,
         message,
         expected,
@@ -262,18 +261,41 @@ pub fn locate(file: &Path, text: &str, problems: Vec<Problem>) -> ConfigErrors {
     ConfigErrors(errors)
 }
 
-/// Reads a stack file's text; an unreadable file is one located error.
+/// Reads a stack file's text within the input limits ([`input::Limits::from_env`]): a regular
+/// file only (a FIFO or a link to a device is refused before a byte is read), at most
+/// `SOCKSTACK_MAX_INPUT_BYTES`, its nesting and collection sizes checked before any value is
+/// built. A refusal is one error, located where the limit is passed.
 pub fn read(file: &Path) -> Result<String, ConfigErrors> {
-    std::fs::read_to_string(file).map_err(|e| {
+    let whole_file = |message: String| {
         ConfigErrors(vec![ConfigError {
             file: file.to_path_buf(),
-            position: Position::START,
+            position: None,
             path: None,
-            message: format!("cannot read the stack file: {e}"),
+            message,
             expected: None,
             line_text: None,
         }])
-    })
+    };
+    let limits = input::Limits::from_env().map_err(whole_file)?;
+    let text = input::read_bounded(file, &limits).map_err(|e| match e.position {
+        // Only text that is not UTF-8 has a position here.
+        Some((line, column)) => ConfigErrors(vec![ConfigError {
+            position: Some(Position { line, column }),
+            ..whole_file(e.message).0.remove(0)
+        }]),
+        None => whole_file(e.message),
+    })?;
+    input::check_yaml_limits(&text, &limits).map_err(|e| {
+        let at = e
+            .position
+            .map_or(Position::START, |(line, column)| Position { line, column });
+        let expected = e
+            .message
+            .starts_with("invalid YAML")
+            .then(|| "valid YAML".to_string());
+        ConfigErrors(vec![error_at(file, &text, at, None, e.message, expected)])
+    })?;
+    Ok(text)
 }
 
 /// What changed from format 1, for the message that rejects a format-1 file.
