@@ -87,13 +87,13 @@ const CASES: &[(&str, &str, &str, &str)] = &[
         "duplicate-yaml-key",
         "version: 2\nstack: t\nstack: u\nstage: {name: dev}\nfunctions:\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, public: true}\n",
         "3:1",
-        "duplicate field `stack`",
+        "duplicate key `stack` (first at line 2, column 1)",
     ),
     (
         "duplicate-function",
         "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect: {}\n  connect: {memory: 512}\nroutes:\n  - {key: $connect, function: connect, public: true}\n",
         "6:3",
-        "duplicate function `connect`",
+        "duplicate key `connect` (first at line 5, column 3)",
     ),
     (
         "duplicate-route",
@@ -547,4 +547,126 @@ fn missing_handlers_folder_is_bad_input() {
         .code(2)
         .stderr(predicates::str::contains("nowhere"));
     assert!(!dir.path().join("out").exists());
+}
+
+/// Runs `validate` on `name` (written with `text`) in a folder with fake handlers.
+fn validate(name: &str, text: &[u8]) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let handlers = fake_handlers(dir.path(), &["connect", "vote"]);
+    fs::write(dir.path().join(name), text).unwrap();
+    let output = sockstack(dir.path())
+        .args(["validate", name, "--handlers"])
+        .arg(&handlers)
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn duplicate_keys_are_errors_at_every_level_naming_both_places() {
+    let text = "\
+version: 2
+stack: t
+stage: {name: dev, name: prod}
+functions:
+  connect:
+    environment: {A: x, A: y}
+  connect: {}
+routes:
+  - {key: $connect, function: connect, public: true, public: false}
+tags:
+  team: a
+  team: b
+stack: u
+";
+    let (code, stderr) = validate("dup.yaml", text.as_bytes());
+    assert_eq!(code, Some(2), "{stderr}");
+    for (at, what) in [
+        (
+            "dup.yaml:3:20: stage.name: ",
+            "duplicate key `name` (first at line 3, column 9)",
+        ),
+        (
+            "dup.yaml:6:25: functions.connect.environment.A: ",
+            "duplicate key `A` (first at line 6, column 19)",
+        ),
+        (
+            "dup.yaml:7:3: functions.connect: ",
+            "duplicate key `connect` (first at line 5, column 3)",
+        ),
+        (
+            "dup.yaml:9:54: routes[0].public: ",
+            "duplicate key `public` (first at line 9, column 40)",
+        ),
+        (
+            "dup.yaml:12:3: tags.team: ",
+            "duplicate key `team` (first at line 11, column 3)",
+        ),
+        (
+            "dup.yaml:13:1: stack: ",
+            "duplicate key `stack` (first at line 2, column 1)",
+        ),
+    ] {
+        assert!(
+            stderr.contains(&format!("{at}{what}")),
+            "{at}{what} in:\n{stderr}"
+        );
+    }
+    assert_eq!(stderr.matches("error: ").count(), 6, "{stderr}");
+}
+
+#[test]
+fn yaml_tags_in_a_stack_file_are_errors_not_dropped() {
+    let text = GOOD
+        .replace("stack: good", "stack: !Ref good")
+        .replace("name: dev", "name: !!str dev")
+        .replace("  connect: {}", "  connect: !custom {}");
+    let (code, stderr) = validate("tags.yaml", text.as_bytes());
+    assert_eq!(code, Some(2), "{stderr}");
+    for (at, tag) in [
+        ("tags.yaml:2:8: stack: ", "!Ref"),
+        ("tags.yaml:4:9: stage.name: ", "!!str"),
+        ("tags.yaml:6:12: functions.connect: ", "!custom"),
+    ] {
+        assert!(
+            stderr.contains(&format!(
+                "{at}YAML tag `{tag}` is not allowed in a stack file"
+            )),
+            "{at} {tag} in:\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn every_line_ending_style_reads_the_same_and_locates_errors_alike() {
+    let bad = format!("{GOOD}lambda: {{memory: 512}}\n");
+    for (style, eol) in [("LF", "\n"), ("CRLF", "\r\n"), ("CR", "\r")] {
+        let (code, stderr) = validate("good.yaml", GOOD.replace('\n', eol).as_bytes());
+        assert_eq!(code, Some(0), "{style}: {stderr}");
+        let (code, stderr) = validate("bad.yaml", bad.replace('\n', eol).as_bytes());
+        assert_eq!(code, Some(2), "{style}: {stderr}");
+        assert!(
+            stderr.contains("bad.yaml:11:1: lambda: unknown field `lambda`"),
+            "{style}: {stderr}"
+        );
+        assert!(
+            stderr.contains("  11 | lambda: {memory: 512}\n"),
+            "{style}: the line is shown without its line break: {stderr:?}"
+        );
+        // A semantic error (after parsing) is located alike.
+        let (code, stderr) = validate(
+            "name.yaml",
+            GOOD.replace("stack: good", "stack: 1good")
+                .replace('\n', eol)
+                .as_bytes(),
+        );
+        assert_eq!(code, Some(2), "{style}: {stderr}");
+        assert!(
+            stderr.contains("name.yaml:2:8: stack: "),
+            "{style}: {stderr}"
+        );
+    }
 }

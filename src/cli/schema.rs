@@ -1,7 +1,6 @@
 //! `sockstack schema`: the JSON Schema of stack files.
 
 use super::OK;
-use crate::config::StackFile;
 
 pub const LONG_ABOUT: &str = "\
 Print the JSON Schema of stack files on standard output.
@@ -16,10 +15,7 @@ Examples:
 
 /// The schema as pretty JSON with a trailing newline.
 pub fn render() -> String {
-    let schema = schemars::schema_for!(StackFile);
-    let mut text = serde_json::to_string_pretty(&schema).expect("a schema serializes");
-    text.push('\n');
-    text
+    crate::config::schema::render()
 }
 
 pub fn run() -> u8 {

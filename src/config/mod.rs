@@ -2,8 +2,11 @@
 //! report every problem with the file, line and column and what was expected.
 
 pub mod locate;
+pub mod schema;
+pub mod shape;
 pub mod shapes;
 pub mod stack;
+pub mod tree;
 
 pub use locate::Position;
 pub use stack::StackFile;
@@ -96,32 +99,47 @@ fn error_at(
     }
 }
 
-/// Parses stack-file text. `file` is only used in errors.
-pub fn parse(file: &Path, text: &str) -> Result<StackFile, Box<ConfigError>> {
+/// Parses stack-file text (`file` is only used in errors), reporting every problem of its
+/// shape at once: duplicate keys, YAML tags, unknown fields, wrong types, unknown values and
+/// missing fields, each located ([`shape`]). Line breaks may be LF, CRLF or a lone CR.
+pub fn parse(file: &Path, text: &str) -> Result<StackFile, ConfigErrors> {
+    let text = &normalize_newlines(text);
     let has_content = text.lines().any(|l| {
         let l = l.trim();
         !l.is_empty() && !l.starts_with('#') && l != "---"
     });
     if !has_content {
-        return Err(Box::new(error_at(
+        return Err(ConfigErrors(vec![error_at(
             file,
             text,
             Position::START,
             None,
             "the stack file is empty".into(),
             Some("a stack definition with at least `version: 2`, `stack`, `stage`, `functions` and `routes` (see `sockstack schema`)".into()),
-        )));
+        )]));
     }
     if !has_version(text) {
-        return Err(Box::new(error_at(
+        return Err(ConfigErrors(vec![error_at(
             file,
             text,
             Position::START,
             None,
             "this stack file has no `version`: it is format 1, which this sockstack no longer reads".into(),
             Some(FORMAT_1_CHANGES.into()),
-        )));
+        )]));
     }
+    if let Some(doc) = tree::parse(text) {
+        let found = shape::check(schema::value(), &doc);
+        if !found.is_empty() {
+            let mut errors: Vec<ConfigError> = found
+                .into_iter()
+                .map(|f| error_at(file, text, f.at, Some(f.path), f.message, Some(f.expected)))
+                .collect();
+            errors.sort_by_key(|e| e.position);
+            return Err(ConfigErrors(errors));
+        }
+    }
+    // What the shape check does not see (it reads only part of the schema) serde still refuses.
     serde_yaml::from_str::<StackFile>(text).map_err(|e| {
         let mut position = e
             .location()
@@ -151,8 +169,20 @@ pub fn parse(file: &Path, text: &str) -> Result<StackFile, Box<ConfigError>> {
         } else if expected.is_none() && !message.contains(": ") {
             expected = Some("valid YAML".to_string());
         }
-        Box::new(error_at(file, text, position, None, message, expected))
+        ConfigErrors(vec![error_at(
+            file, text, position, None, message, expected,
+        )])
     })
+}
+
+/// `text` with every CRLF and lone CR as LF: one line break each, so lines and columns stay
+/// what an editor shows.
+pub fn normalize_newlines(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains('\r') {
+        text.replace("\r\n", "\n").replace('\r', "\n").into()
+    } else {
+        text.into()
+    }
 }
 
 /// For "path: duplicate field `x`" (with `marker` = "duplicate field `"), the path and `x`.

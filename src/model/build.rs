@@ -21,7 +21,8 @@ pub fn load(file: &Path, handlers: &HandlerSources) -> Result<Model, ConfigError
 
 /// Parses and builds stack-file text (`file` is only used in errors).
 pub fn load_str(file: &Path, text: &str, handlers: &HandlerSources) -> Result<Model, ConfigErrors> {
-    let stack = config::parse(file, text).map_err(|e| ConfigErrors(vec![*e]))?;
+    let text = &config::normalize_newlines(text);
+    let stack = config::parse(file, text)?;
     build(&stack, handlers).map_err(|problems| config::locate(file, text, problems))
 }
 
