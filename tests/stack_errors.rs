@@ -670,3 +670,92 @@ fn every_line_ending_style_reads_the_same_and_locates_errors_alike() {
         );
     }
 }
+
+#[test]
+fn route_keys_with_control_or_bidirectional_characters_are_refused_and_shown_escaped() {
+    for (written, shown, what) in [
+        ("\\a", "\\u{7}", "a control character"),
+        ("\\e", "\\u{1b}", "a control character"),
+        (
+            "\\u202A",
+            "\\u{202a}",
+            "a bidirectional-text control character",
+        ),
+        (
+            "\\u202E",
+            "\\u{202e}",
+            "a bidirectional-text control character",
+        ),
+        (
+            "\\u2066",
+            "\\u{2066}",
+            "a bidirectional-text control character",
+        ),
+        (
+            "\\u2069",
+            "\\u{2069}",
+            "a bidirectional-text control character",
+        ),
+        (
+            "\\u200E",
+            "\\u{200e}",
+            "a bidirectional-text control character",
+        ),
+        (
+            "\\u200F",
+            "\\u{200f}",
+            "a bidirectional-text control character",
+        ),
+    ] {
+        let text = format!("{GOOD}  - {{key: \"se{written}nd\", function: connect}}\n");
+        let (code, stderr) = validate("keys.yaml", text.as_bytes());
+        assert_eq!(code, Some(2), "{written}: {stderr}");
+        let wanted = format!(
+            "keys.yaml:11:11: routes[1].key: route key `se{shown}nd` contains {what}, {shown}, at character 3"
+        );
+        assert!(stderr.contains(&wanted), "{wanted} in:\n{stderr}");
+    }
+    // Written raw in the file, the character is escaped in the message and in the quoted line.
+    let text = format!("{GOOD}  - {{key: se\u{202e}dn, function: connect}}\n");
+    let (code, stderr) = validate("raw.yaml", text.as_bytes());
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("  11 |   - {key: se\\u{202e}dn, function: connect}"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains('\u{202e}'), "never raw: {stderr:?}");
+}
+
+#[test]
+fn thousands_of_problems_print_the_first_50_and_count_the_rest() {
+    let mut text = GOOD.to_string();
+    for i in 0..2000 {
+        text.push_str(&format!("  - {{key: r{i}}}\n"));
+    }
+    let (code, stderr) = validate("many.yaml", text.as_bytes());
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(stderr.matches("error: ").count(), 50, "{stderr}");
+    assert!(
+        stderr.contains("many.yaml:11:5: routes[1]: missing field `function`"),
+        "the first in file order come first: {stderr}"
+    );
+    assert!(
+        stderr.contains("\n… and 1950 more problems in many.yaml"),
+        "{stderr}"
+    );
+    assert!(stderr.len() < 50 * 400, "bounded: {} bytes", stderr.len());
+}
+
+#[test]
+fn a_long_offending_value_is_cut_in_the_message_and_in_the_quoted_line() {
+    let name = format!("{}!", "a".repeat(5000));
+    let text = GOOD.replace("stack: good", &format!("stack: \"{name}\""));
+    let (code, stderr) = validate("long.yaml", text.as_bytes());
+    assert_eq!(code, Some(2), "{stderr}");
+    let cut = format!(
+        "`{}…` is not a valid CloudFormation stack name",
+        "a".repeat(80)
+    );
+    assert!(stderr.contains(&cut), "{stderr}");
+    assert!(stderr.len() < 1000, "bounded: {stderr}");
+}

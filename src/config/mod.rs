@@ -5,6 +5,7 @@ pub mod locate;
 pub mod schema;
 pub mod shape;
 pub mod shapes;
+pub mod show;
 pub mod stack;
 pub mod tree;
 
@@ -41,16 +42,17 @@ impl fmt::Display for ConfigError {
         }
         write!(f, ": ")?;
         if let Some(path) = self.path.as_deref().filter(|p| !p.is_empty()) {
-            write!(f, "{path}: ")?;
+            write!(f, "{}: ", show::message(path))?;
         }
-        write!(f, "{}", self.message)?;
+        write!(f, "{}", show::message(&self.message))?;
         if let Some(expected) = &self.expected {
-            write!(f, "\n  expected: {expected}")?;
+            write!(f, "\n  expected: {}", show::message(expected))?;
         }
-        if let (Some(text), Some(position)) = (&self.line_text, self.position) {
+        if let (Some(line), Some(position)) = (&self.line_text, self.position) {
+            let (text, column) = show::source_line(line, position.column);
             let number = position.line.to_string();
             let pad = " ".repeat(number.len());
-            let caret = " ".repeat(position.column.saturating_sub(1));
+            let caret = " ".repeat(column.saturating_sub(1));
             write!(f, "\n  {pad} |\n  {number} | {text}\n  {pad} | {caret}^")?;
         }
         Ok(())
@@ -63,13 +65,20 @@ impl std::error::Error for ConfigError {}
 #[derive(Debug, Clone)]
 pub struct ConfigErrors(pub Vec<ConfigError>);
 
+/// Most problems of one file printed; the rest are counted.
+pub const SHOWN_PROBLEMS: usize = 50;
+
 impl fmt::Display for ConfigErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, e) in self.0.iter().enumerate() {
+        for (i, e) in self.0.iter().take(SHOWN_PROBLEMS).enumerate() {
             if i > 0 {
                 writeln!(f)?;
             }
             write!(f, "error: {e}")?;
+        }
+        if let Some(more) = self.0.len().checked_sub(SHOWN_PROBLEMS).filter(|n| *n > 0) {
+            let file = self.0[0].file.display();
+            write!(f, "\n… and {more} more problems in {file}")?;
         }
         Ok(())
     }
