@@ -759,3 +759,47 @@ fn a_long_offending_value_is_cut_in_the_message_and_in_the_quoted_line() {
     assert!(stderr.contains(&cut), "{stderr}");
     assert!(stderr.len() < 1000, "bounded: {stderr}");
 }
+
+#[test]
+fn four_shape_errors_in_one_file_are_all_reported_in_one_run() {
+    let text = "\
+version: 2
+stack: t
+stage:
+  name: dev
+  acessLogs: true
+functions:
+  defaults:
+    memory: lots
+    architecture: arm65
+  connect: {}
+routes:
+  - function: connect
+    public: true
+";
+    let (code, stderr) = validate("four.yaml", text.as_bytes());
+    assert_eq!(code, Some(2), "{stderr}");
+    let wanted = [
+        "four.yaml:5:3: stage.acessLogs: unknown field `acessLogs` (did you mean `accessLogs`?)",
+        "four.yaml:8:13: functions.defaults.memory: invalid type: string \"lots\"",
+        "four.yaml:9:19: functions.defaults.architecture: unknown variant `arm65`",
+        "four.yaml:12:5: routes[0]: missing field `key`",
+    ];
+    let mut last = 0;
+    for w in wanted {
+        let at = stderr
+            .find(w)
+            .unwrap_or_else(|| panic!("{w} in:\n{stderr}"));
+        assert!(at >= last, "in file order: {stderr}");
+        last = at;
+    }
+    assert_eq!(stderr.matches("error: ").count(), 4, "{stderr}");
+    for expected in [
+        "expected: one of `accessLogs`, `name`, `throttling`",
+        "expected: a whole number",
+        "expected: one of `arm64`, `x86_64`",
+        "expected: a `key` entry in this mapping",
+    ] {
+        assert!(stderr.contains(expected), "{expected} in:\n{stderr}");
+    }
+}
