@@ -3,7 +3,7 @@
 use super::OK;
 
 pub const LONG_ABOUT: &str = "\
-Print the JSON Schema of stack files on standard output.
+Print the JSON Schema (draft-07) of stack files on standard output.
 
 Editors use it for completion and inline errors: stack files in stacks/ start with
 `# yaml-language-server: $schema=stack.schema.json`, a copy of this output kept current by

@@ -4,9 +4,12 @@
 use super::stack::StackFile;
 use std::sync::OnceLock;
 
-/// The schema of [`StackFile`].
+/// The schema of [`StackFile`], in JSON Schema draft-07: the version editors' YAML
+/// extension (yaml-language-server) validates (schemars' default, 2020-12, it does not).
 pub fn generate() -> schemars::Schema {
-    schemars::schema_for!(StackFile)
+    schemars::generate::SchemaSettings::draft07()
+        .into_generator()
+        .into_root_schema_for::<StackFile>()
 }
 
 /// [`generate`] as JSON, built once per process.

@@ -137,15 +137,21 @@ fn branches(schema: &Value) -> Option<&Vec<Value>> {
 }
 
 impl<'s> Walk<'s> {
-    /// `schema` with its `$ref` followed (a JSON pointer into the root).
+    /// `schema` with its `$ref` followed (a JSON pointer into the root), and a lone `allOf`
+    /// (how draft-07 gives a `$ref` a description) unwrapped.
     fn resolve(&self, mut schema: &'s Value) -> &'s Value {
         for _ in 0..32 {
-            let Some(Value::String(r)) = schema.get("$ref") else {
+            if let Some(Value::String(r)) = schema.get("$ref") {
+                match r.strip_prefix('#').and_then(|p| self.root.pointer(p)) {
+                    Some(target) => schema = target,
+                    None => break,
+                }
+            } else if let Some(Value::Array(all)) = schema.get("allOf")
+                && all.len() == 1
+            {
+                schema = &all[0];
+            } else {
                 break;
-            };
-            match r.strip_prefix('#').and_then(|p| self.root.pointer(p)) {
-                Some(target) => schema = target,
-                None => break,
             }
         }
         schema
@@ -425,6 +431,19 @@ mod tests {
                 "9:14 tags.a: duplicate key `a` (first at line 9, column 8)",
                 "1:1 : missing field `stack`",
             ]
+        );
+    }
+
+    #[test]
+    fn problems_below_a_described_reference_are_found() {
+        // `throttling` is a `$ref` with a description: draft-07 wraps it in a lone `allOf`.
+        let text = OK.replace(
+            "stage: {name: dev}",
+            "stage: {name: dev, throttling: {burstLimit: lots}}",
+        );
+        assert_eq!(
+            shape(&text),
+            ["3:45 stage.throttling.burstLimit: invalid type: string \"lots\""]
         );
     }
 
