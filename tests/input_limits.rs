@@ -180,30 +180,31 @@ fn stack_project() -> tempfile::TempDir {
     common::fake_handlers(dir.path(), &["connect"]);
     fs::create_dir_all(dir.path().join("stacks")).unwrap();
     fs::write(dir.path().join("stacks/good.yaml"), GOOD_STACK).unwrap();
-    for args in [
-        &["init", "-q", "-b", "main"][..],
-        &["add", "."],
-        &[
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    commit_all(dir.path());
+    dir
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .args([
             "-c",
             "user.name=t",
             "-c",
             "user.email=t@example.com",
             "-c",
             "commit.gpgsign=false",
-            "commit",
-            "-q",
-            "-m",
-            "base",
-        ],
-    ] {
-        let out = std::process::Command::new("git")
-            .args(args)
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "git {args:?}: {out:?}");
-    }
-    dir
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {out:?}");
+}
+
+fn commit_all(dir: &Path) {
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", "change"]);
 }
 
 /// Runs `synth`, `validate` and `diff --base HEAD` on the project (the stack file `name` in
@@ -263,7 +264,7 @@ fn a_stack_file_that_is_a_fifo_or_a_link_to_dev_zero_is_refused_without_reading(
 #[test]
 fn a_stack_file_over_the_size_limit_is_refused_and_names_the_override() {
     let dir = stack_project();
-    let big = format!("{GOOD_STACK}description: {}\n", "x".repeat(2000));
+    let big = format!("{GOOD_STACK}# {}\n", "x".repeat(2000));
     fs::write(dir.path().join("stacks/big.yaml"), &big).unwrap();
     let size = big.len().to_string();
     for (cmd, stderr) in every_reader(
@@ -356,4 +357,59 @@ fn a_bad_limit_override_is_bad_input_for_stack_files() {
             "{cmd}: {stderr}"
         );
     }
+}
+
+#[test]
+fn diff_base_refuses_an_oversized_stack_file_at_the_revision_before_exporting_it() {
+    let dir = stack_project();
+    let big = format!("{GOOD_STACK}# {}\n", "x".repeat(2000));
+    fs::write(dir.path().join("stacks/big.yaml"), &big).unwrap();
+    commit_all(dir.path());
+    // The branch removes it; the base still has it.
+    fs::remove_file(dir.path().join("stacks/big.yaml")).unwrap();
+    let assert = sockstack(dir.path())
+        .args(["diff", "--base", "HEAD"])
+        .env("SOCKSTACK_MAX_INPUT_BYTES", "1000")
+        .assert()
+        .code(2);
+    let stderr = stderr_of(&assert);
+    assert!(
+        stderr.contains(&format!(
+            "--base HEAD: HEAD:stacks/big.yaml is {} bytes, more than the limit of 1000 (raise it with SOCKSTACK_MAX_INPUT_BYTES=BYTES)",
+            big.len()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("sockstack-diff-"),
+        "no temporary path: {stderr}"
+    );
+    // Raised, the same revision is compared.
+    sockstack(dir.path())
+        .args(["diff", "--base", "HEAD"])
+        .env("SOCKSTACK_MAX_INPUT_BYTES", "5000")
+        .assert()
+        .success();
+}
+
+#[test]
+fn diff_base_refuses_an_export_over_the_archive_limit_naming_its_largest_file() {
+    let dir = stack_project();
+    fs::write(dir.path().join("handlers/data.bin"), "y".repeat(3000)).unwrap();
+    commit_all(dir.path());
+    let assert = sockstack(dir.path())
+        .args(["diff", "--base", "HEAD"])
+        .env("SOCKSTACK_MAX_INPUT_ARCHIVE_BYTES", "2000")
+        .assert()
+        .code(2);
+    let stderr = stderr_of(&assert);
+    assert!(
+        stderr.contains("more than the limit of 2000 (raise it with SOCKSTACK_MAX_INPUT_ARCHIVE_BYTES=BYTES); the largest is HEAD:handlers/data.bin (3000 bytes)"),
+        "{stderr}"
+    );
+    sockstack(dir.path())
+        .args(["diff", "--base", "HEAD"])
+        .env("SOCKSTACK_MAX_INPUT_ARCHIVE_BYTES", "100000")
+        .assert()
+        .success();
 }
