@@ -303,7 +303,8 @@ impl<'s> Walk<'s> {
     ) {
         let properties = schema.get("properties").and_then(Value::as_object);
         let additional = schema.get("additionalProperties");
-        let mut seen: Vec<(&str, Position)> = Vec::new();
+        // Keys seen, with where: a hash map, so a mapping of 100,000 entries stays linear.
+        let mut seen: std::collections::HashMap<&str, Position> = std::collections::HashMap::new();
         for (key, value) in entries {
             let Kind::Scalar { text: name, .. } = &key.kind else {
                 continue;
@@ -317,7 +318,7 @@ impl<'s> Walk<'s> {
                     expected: "a plain key without a tag".into(),
                 });
             }
-            if let Some((_, first)) = seen.iter().find(|(n, _)| n == name) {
+            if let Some(first) = seen.get(name.as_str()) {
                 out.push(Found {
                     at: key.at,
                     path: at,
@@ -331,7 +332,7 @@ impl<'s> Walk<'s> {
                 });
                 continue;
             }
-            seen.push((name, key.at));
+            seen.insert(name, key.at);
             match (properties.and_then(|p| p.get(name.as_str())), additional) {
                 (Some(sub), _) => self.node(sub, value, &at, out),
                 (None, Some(Value::Bool(false))) => {
@@ -354,7 +355,7 @@ impl<'s> Walk<'s> {
         }
         if let Some(Value::Array(required)) = schema.get("required") {
             for field in required.iter().filter_map(Value::as_str) {
-                if !seen.iter().any(|(n, _)| *n == field) {
+                if !seen.contains_key(field) {
                     out.push(Found {
                         at: node.at,
                         path: path.into(),
@@ -405,7 +406,7 @@ mod tests {
     fn shape(text: &str) -> Vec<String> {
         let schema = super::super::schema::value();
         let doc = super::super::tree::parse(text).unwrap();
-        check(&schema, &doc)
+        check(schema, &doc)
             .into_iter()
             .map(|f| format!("{}:{} {}: {}", f.at.line, f.at.column, f.path, f.message))
             .collect()
