@@ -26,6 +26,8 @@ pub const ENV_MAX_DEPTH: &str = "SOCKSTACK_MAX_INPUT_DEPTH";
 pub const ENV_MAX_ITEMS: &str = "SOCKSTACK_MAX_INPUT_ITEMS";
 /// Environment variable overriding [`Limits::max_nodes`].
 pub const ENV_MAX_NODES: &str = "SOCKSTACK_MAX_INPUT_NODES";
+/// Environment variable overriding [`Limits::max_archive_bytes`].
+pub const ENV_MAX_ARCHIVE_BYTES: &str = "SOCKSTACK_MAX_INPUT_ARCHIVE_BYTES";
 
 /// The deepest nesting `max_depth` may be raised to: serde_json's own recursion limit.
 pub const DEPTH_CEILING: usize = 128;
@@ -41,6 +43,9 @@ pub struct Limits {
     pub max_items: usize,
     /// Most values in the whole document, every use of a YAML alias counted in full.
     pub max_nodes: usize,
+    /// Most bytes `diff --base REF` exports from REF in all (stack files, handler crates,
+    /// contract, lock file), before anything is written to disk.
+    pub max_archive_bytes: u64,
 }
 
 impl Default for Limits {
@@ -50,16 +55,19 @@ impl Default for Limits {
 }
 
 impl Limits {
-    /// The defaults: 8 MiB, depth 64, 100,000 entries per collection, 1,000,000 values.
+    /// The defaults: 8 MiB, depth 64, 100,000 entries per collection, 1,000,000 values,
+    /// 256 MiB exported from a `--base` revision.
     pub const DEFAULT: Limits = Limits {
         max_bytes: 8 * 1024 * 1024,
         max_depth: 64,
         max_items: 100_000,
         max_nodes: 1_000_000,
+        max_archive_bytes: 256 * 1024 * 1024,
     };
 
     /// The defaults, each overridden by its environment variable when set
-    /// ([`ENV_MAX_BYTES`], [`ENV_MAX_DEPTH`], [`ENV_MAX_ITEMS`], [`ENV_MAX_NODES`]).
+    /// ([`ENV_MAX_BYTES`], [`ENV_MAX_DEPTH`], [`ENV_MAX_ITEMS`], [`ENV_MAX_NODES`],
+    /// [`ENV_MAX_ARCHIVE_BYTES`]).
     pub fn from_env() -> Result<Limits, String> {
         Limits::from_lookup(|name| std::env::var(name).ok())
     }
@@ -91,6 +99,7 @@ impl Limits {
                 .unwrap_or(usize::MAX),
             max_nodes: usize::try_from(number(ENV_MAX_NODES, d.max_nodes as u64)?)
                 .unwrap_or(usize::MAX),
+            max_archive_bytes: number(ENV_MAX_ARCHIVE_BYTES, d.max_archive_bytes)?,
         })
     }
 }
@@ -240,8 +249,15 @@ pub fn check_structure(text: &str, syntax: Syntax, limits: &Limits) -> Result<()
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     match syntax {
         Syntax::Json => json::check(text, limits),
-        Syntax::Yaml => yaml::check(text, limits),
+        Syntax::Yaml => yaml::check(text, limits, true),
     }
+}
+
+/// [`check_structure`] of YAML without the duplicate-key check, for a reader that reports
+/// duplicate keys itself (the stack-file reader names both places, with every other problem).
+pub fn check_yaml_limits(text: &str, limits: &Limits) -> Result<(), TextError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    yaml::check(text, limits, false)
 }
 
 /// [`read_bounded`] then [`check_structure`] (syntax by [`Syntax::of`]).
@@ -291,7 +307,7 @@ mod yaml {
         start_line: usize,
     }
 
-    pub fn check(text: &str, limits: &Limits) -> Result<(), TextError> {
+    pub fn check(text: &str, limits: &Limits, duplicates: bool) -> Result<(), TextError> {
         let mut parser = Parser::new_from_str(text);
         let mut stack: Vec<Frame> = Vec::new();
         // Nodes per anchor id (the size an alias expands to).
@@ -337,7 +353,10 @@ mod yaml {
                             return Err(at(items_error(limits)));
                         }
                     }
-                    if is_key && let Event::Scalar(key, ..) = &event {
+                    if duplicates
+                        && is_key
+                        && let Event::Scalar(key, ..) = &event
+                    {
                         if let Some(first) = parent.keys.get(key.as_str()) {
                             return Err(at(format!(
                                 "duplicate key `{key}` (first at line {first})"
@@ -531,6 +550,7 @@ mod tests {
             max_depth: 4,
             max_items: 3,
             max_nodes: 20,
+            max_archive_bytes: 1000,
         }
     }
 
@@ -664,6 +684,8 @@ mod tests {
         let l =
             Limits::from_lookup(vars(&[(ENV_MAX_BYTES, "10"), (ENV_MAX_DEPTH, "100")])).unwrap();
         assert_eq!((l.max_bytes, l.max_depth), (10, 100));
+        let l = Limits::from_lookup(vars(&[(ENV_MAX_ARCHIVE_BYTES, "5000")])).unwrap();
+        assert_eq!(l.max_archive_bytes, 5000);
         assert!(Limits::from_lookup(vars(&[(ENV_MAX_BYTES, "ten")])).is_err());
         assert!(Limits::from_lookup(vars(&[(ENV_MAX_ITEMS, "0")])).is_err());
         assert!(Limits::from_lookup(vars(&[(ENV_MAX_DEPTH, "129")])).is_err());

@@ -104,7 +104,9 @@ pub fn stack_files(given: &[PathBuf], dir: &Path) -> Result<Vec<PathBuf>, StackE
                 .map_err(|e| StackError::Io(dir.to_path_buf(), e))?
                 .path();
             let is_stack = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
-            if is_stack && path.is_file() {
+            // Not only regular files: a FIFO or a link to a device named `*.yaml` is
+            // refused by the reader with an error, never skipped in silence.
+            if is_stack && !path.is_dir() {
                 files.push(path);
             }
         }

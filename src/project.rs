@@ -197,14 +197,15 @@ impl Project {
             .collect())
     }
 
-    /// Every `*.yaml`/`*.yml` in the stack folder, sorted.
+    /// Every `*.yaml`/`*.yml` in the stack folder, sorted (a FIFO or a link to a device among
+    /// them too: the stack-file reader refuses it with an error rather than it being skipped).
     pub fn stack_files(&self) -> Result<Vec<PathBuf>, ProjectError> {
         let dir = &self.stacks_dir;
         let mut files = Vec::new();
         let entries = fs::read_dir(dir).map_err(|e| ProjectError::Io(dir.clone(), e))?;
         for entry in entries {
             let path = entry.map_err(|e| ProjectError::Io(dir.clone(), e))?.path();
-            if path.is_file() && path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            if is_file_like(&path) && path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
                 files.push(path);
             }
         }
@@ -216,12 +217,12 @@ impl Project {
     /// name looked up as `<stacks>/<name>.yaml` (or `.yml`).
     /// The path is relative to `cwd` when the file is below it (for readable messages).
     pub fn stack(&self, stack: &str, cwd: &Path) -> Result<PathBuf, ProjectError> {
-        if cwd.join(stack).is_file() {
+        if is_file_like(&cwd.join(stack)) {
             return Ok(PathBuf::from(stack));
         }
         for ext in ["yaml", "yml"] {
             let file = self.stacks_dir.join(format!("{stack}.{ext}"));
-            if file.is_file() {
+            if is_file_like(&file) {
                 return Ok(relative_to(&file, cwd));
             }
         }
@@ -334,6 +335,12 @@ pub fn check_set(stacks: &[(&Path, &Model)]) -> Vec<SetProblem> {
         }
     }
     problems
+}
+
+/// Anything but a folder (or nothing): a regular file, and also a FIFO or a device, which the
+/// stack-file reader then refuses by name instead of the file seeming not to exist.
+fn is_file_like(path: &Path) -> bool {
+    fs::metadata(path).is_ok_and(|m| !m.is_dir())
 }
 
 #[cfg(test)]

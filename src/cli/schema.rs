@@ -1,10 +1,9 @@
 //! `sockstack schema`: the JSON Schema of stack files.
 
 use super::OK;
-use crate::config::StackFile;
 
 pub const LONG_ABOUT: &str = "\
-Print the JSON Schema of stack files on standard output.
+Print the JSON Schema (draft-07) of stack files on standard output.
 
 Editors use it for completion and inline errors: stack files in stacks/ start with
 `# yaml-language-server: $schema=stack.schema.json`, a copy of this output kept current by
@@ -16,10 +15,7 @@ Examples:
 
 /// The schema as pretty JSON with a trailing newline.
 pub fn render() -> String {
-    let schema = schemars::schema_for!(StackFile);
-    let mut text = serde_json::to_string_pretty(&schema).expect("a schema serializes");
-    text.push('\n');
-    text
+    crate::config::schema::render()
 }
 
 pub fn run() -> u8 {

@@ -2,12 +2,17 @@
 //! report every problem with the file, line and column and what was expected.
 
 pub mod locate;
+pub mod schema;
+pub mod shape;
 pub mod shapes;
+pub mod show;
 pub mod stack;
+pub mod tree;
 
 pub use locate::Position;
 pub use stack::StackFile;
 
+use crate::input;
 use locate::Locations;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -17,8 +22,8 @@ use std::path::{Path, PathBuf};
 pub struct ConfigError {
     /// The stack file.
     pub file: PathBuf,
-    /// Where in it.
-    pub position: Position,
+    /// Where in it (none for a problem of the whole file, such as one that cannot be read).
+    pub position: Option<Position>,
     /// Path of the offending key or value (`routes[2].handler`), when known.
     pub path: Option<String>,
     /// What is wrong.
@@ -31,24 +36,23 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: ",
-            self.file.display(),
-            self.position.line,
-            self.position.column
-        )?;
+        write!(f, "{}", self.file.display())?;
+        if let Some(p) = self.position {
+            write!(f, ":{}:{}", p.line, p.column)?;
+        }
+        write!(f, ": ")?;
         if let Some(path) = self.path.as_deref().filter(|p| !p.is_empty()) {
-            write!(f, "{path}: ")?;
+            write!(f, "{}: ", show::message(path))?;
         }
-        write!(f, "{}", self.message)?;
+        write!(f, "{}", show::message(&self.message))?;
         if let Some(expected) = &self.expected {
-            write!(f, "\n  expected: {expected}")?;
+            write!(f, "\n  expected: {}", show::message(expected))?;
         }
-        if let Some(text) = &self.line_text {
-            let number = self.position.line.to_string();
+        if let (Some(line), Some(position)) = (&self.line_text, self.position) {
+            let (text, column) = show::source_line(line, position.column);
+            let number = position.line.to_string();
             let pad = " ".repeat(number.len());
-            let caret = " ".repeat(self.position.column.saturating_sub(1));
+            let caret = " ".repeat(column.saturating_sub(1));
             write!(f, "\n  {pad} |\n  {number} | {text}\n  {pad} | {caret}^")?;
         }
         Ok(())
@@ -61,13 +65,20 @@ impl std::error::Error for ConfigError {}
 #[derive(Debug, Clone)]
 pub struct ConfigErrors(pub Vec<ConfigError>);
 
+/// Most problems of one file printed; the rest are counted.
+pub const SHOWN_PROBLEMS: usize = 50;
+
 impl fmt::Display for ConfigErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, e) in self.0.iter().enumerate() {
+        for (i, e) in self.0.iter().take(SHOWN_PROBLEMS).enumerate() {
             if i > 0 {
                 writeln!(f)?;
             }
             write!(f, "error: {e}")?;
+        }
+        if let Some(more) = self.0.len().checked_sub(SHOWN_PROBLEMS).filter(|n| *n > 0) {
+            let file = self.0[0].file.display();
+            write!(f, "\n… and {more} more problems in {file}")?;
         }
         Ok(())
     }
@@ -89,7 +100,7 @@ fn error_at(
         .map(str::to_string);
     ConfigError {
         file: file.to_path_buf(),
-        position,
+        position: Some(position),
         path,
         message,
         expected,
@@ -97,32 +108,47 @@ fn error_at(
     }
 }
 
-/// Parses stack-file text. `file` is only used in errors.
-pub fn parse(file: &Path, text: &str) -> Result<StackFile, Box<ConfigError>> {
+/// Parses stack-file text (`file` is only used in errors), reporting every problem of its
+/// shape at once: duplicate keys, YAML tags, unknown fields, wrong types, unknown values and
+/// missing fields, each located ([`shape`]). Line breaks may be LF, CRLF or a lone CR.
+pub fn parse(file: &Path, text: &str) -> Result<StackFile, ConfigErrors> {
+    let text = &normalize_newlines(text);
     let has_content = text.lines().any(|l| {
         let l = l.trim();
         !l.is_empty() && !l.starts_with('#') && l != "---"
     });
     if !has_content {
-        return Err(Box::new(error_at(
+        return Err(ConfigErrors(vec![error_at(
             file,
             text,
             Position::START,
             None,
             "the stack file is empty".into(),
             Some("a stack definition with at least `version: 2`, `stack`, `stage`, `functions` and `routes` (see `sockstack schema`)".into()),
-        )));
+        )]));
     }
     if !has_version(text) {
-        return Err(Box::new(error_at(
+        return Err(ConfigErrors(vec![error_at(
             file,
             text,
             Position::START,
             None,
             "this stack file has no `version`: it is format 1, which this sockstack no longer reads".into(),
             Some(FORMAT_1_CHANGES.into()),
-        )));
+        )]));
     }
+    if let Some(doc) = tree::parse(text) {
+        let found = shape::check(schema::value(), &doc);
+        if !found.is_empty() {
+            let mut errors: Vec<ConfigError> = found
+                .into_iter()
+                .map(|f| error_at(file, text, f.at, Some(f.path), f.message, Some(f.expected)))
+                .collect();
+            errors.sort_by_key(|e| e.position);
+            return Err(ConfigErrors(errors));
+        }
+    }
+    // What the shape check does not see (it reads only part of the schema) serde still refuses.
     serde_yaml::from_str::<StackFile>(text).map_err(|e| {
         let mut position = e
             .location()
@@ -152,8 +178,20 @@ pub fn parse(file: &Path, text: &str) -> Result<StackFile, Box<ConfigError>> {
         } else if expected.is_none() && !message.contains(": ") {
             expected = Some("valid YAML".to_string());
         }
-        Box::new(error_at(file, text, position, None, message, expected))
+        ConfigErrors(vec![error_at(
+            file, text, position, None, message, expected,
+        )])
     })
+}
+
+/// `text` with every CRLF and lone CR as LF: one line break each, so lines and columns stay
+/// what an editor shows.
+pub fn normalize_newlines(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains('\r') {
+        text.replace("\r\n", "\n").replace('\r', "\n").into()
+    } else {
+        text.into()
+    }
 }
 
 /// For "path: duplicate field `x`" (with `marker` = "duplicate field `"), the path and `x`.
@@ -262,18 +300,44 @@ pub fn locate(file: &Path, text: &str, problems: Vec<Problem>) -> ConfigErrors {
     ConfigErrors(errors)
 }
 
-/// Reads a stack file's text; an unreadable file is one located error.
+/// Reads a stack file's text within the input limits ([`input::Limits::from_env`]): a regular
+/// file only (a FIFO or a link to a device is refused before a byte is read), at most
+/// `SOCKSTACK_MAX_INPUT_BYTES`, its nesting and collection sizes checked before any value is
+/// built. A refusal is one error, located where the limit is passed.
 pub fn read(file: &Path) -> Result<String, ConfigErrors> {
-    std::fs::read_to_string(file).map_err(|e| {
+    let whole_file = |message: String| {
         ConfigErrors(vec![ConfigError {
             file: file.to_path_buf(),
-            position: Position::START,
+            position: None,
             path: None,
-            message: format!("cannot read the stack file: {e}"),
+            message,
             expected: None,
             line_text: None,
         }])
-    })
+    };
+    let limits = input::Limits::from_env().map_err(whole_file)?;
+    let text = input::read_bounded(file, &limits).map_err(|e| match e.position {
+        // Only text that is not UTF-8 has a position here.
+        Some((line, column)) => ConfigErrors(vec![ConfigError {
+            position: Some(Position { line, column }),
+            ..whole_file(e.message).0.remove(0)
+        }]),
+        None => whole_file(e.message),
+    })?;
+    match input::check_yaml_limits(&text, &limits) {
+        // Text that is not YAML is reported by [`parse`] (serde points where the construct
+        // left open starts); the limits held up to where the text stops being YAML.
+        Err(e) if e.message.starts_with("invalid YAML") => Ok(text),
+        Err(e) => {
+            let at = e
+                .position
+                .map_or(Position::START, |(line, column)| Position { line, column });
+            Err(ConfigErrors(vec![error_at(
+                file, &text, at, None, e.message, None,
+            )]))
+        }
+        Ok(()) => Ok(text),
+    }
 }
 
 /// What changed from format 1, for the message that rejects a format-1 file.

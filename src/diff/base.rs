@@ -3,13 +3,16 @@
 //! The stack files, the handlers member and its `path =` dependencies (e.g. the runtime crate),
 //! `contract/`, `Cargo.toml` and `Cargo.lock` at REF are exported
 //! into a temporary folder (through [`Git`]) and every stack file there is synthesized as
-//! `sockstack synth` would. Errors name files as `REF:path` (never the temporary folder),
+//! `sockstack synth` would. Before anything is written the export is sized from git's own
+//! record: a stack file over `SOCKSTACK_MAX_INPUT_BYTES`, or more than
+//! `SOCKSTACK_MAX_INPUT_ARCHIVE_BYTES` in all, is refused naming `REF:path`. Errors name files as `REF:path` (never the temporary folder),
 //! and every invalid stack at REF is listed at once. A revision that is not one, or a
 //! stacks folder missing or empty at REF, is an error: a gate must never pass because it
 //! compared nothing.
 
 use super::input::Stacks;
 use crate::emit::Format;
+use crate::input;
 use crate::pipeline;
 use crate::raw::RawTemplate;
 use crate::sources::HandlerSources;
@@ -26,6 +29,8 @@ pub trait Git {
     fn exists(&self, rev: &str, path: &str) -> bool;
     /// Writes `paths` (from the repository root) as they are at `rev` into the folder `into`.
     fn export(&self, rev: &str, paths: &[String], into: &Path) -> Result<(), String>;
+    /// Every file below `paths` at `rev`, from the repository root, with its size in bytes.
+    fn sizes(&self, rev: &str, paths: &[String]) -> Result<Vec<(String, u64)>, String>;
 }
 
 /// [`Git`] through the `git` and `tar` programs, for the repository around the current folder.
@@ -81,6 +86,70 @@ impl Git for GitCli {
         run(Command::new("tar").arg("-xf").arg(&tar).arg("-C").arg(into))?;
         std::fs::remove_file(&tar).map_err(|e| format!("cannot remove {}: {e}", tar.display()))
     }
+
+    fn sizes(&self, rev: &str, paths: &[String]) -> Result<Vec<(String, u64)>, String> {
+        let out = run(Command::new("git")
+            .args(["ls-tree", "-r", "-l", "-z", "--full-tree", rev, "--"])
+            .args(paths))?;
+        // `<mode> blob <object> <size>\t<path>`, NUL-terminated; submodules have no size.
+        Ok(out
+            .split(|b| *b == 0)
+            .filter_map(|entry| {
+                let entry = String::from_utf8_lossy(entry);
+                let (meta, path) = entry.split_once('\t')?;
+                let mut fields = meta.split_whitespace();
+                let kind = fields.nth(1)?;
+                let size = fields.nth(1)?.parse().ok()?;
+                (kind == "blob").then(|| (path.to_string(), size))
+            })
+            .collect())
+    }
+}
+
+/// What `--base` may still export: every stack file within the input size limit, and
+/// everything together within [`input::Limits::max_archive_bytes`], checked from the sizes
+/// git reports before a byte is written.
+struct Budget<'a> {
+    rev: &'a str,
+    stacks: &'a str,
+    limits: input::Limits,
+    used: u64,
+}
+
+impl Budget<'_> {
+    fn admit(&mut self, git: &dyn Git, paths: &[String]) -> Result<(), String> {
+        let rev = self.rev;
+        let sizes = git.sizes(rev, paths)?;
+        let under_stacks = |p: &str| {
+            p.strip_prefix(self.stacks)
+                .is_some_and(|rest| rest.starts_with('/'))
+                && (p.ends_with(".yaml") || p.ends_with(".yml"))
+        };
+        for (path, size) in &sizes {
+            if under_stacks(path) && *size > self.limits.max_bytes {
+                return Err(format!(
+                    "--base {rev}: {rev}:{path} is {size} bytes, more than the limit of {} (raise it with {}=BYTES)",
+                    self.limits.max_bytes,
+                    input::ENV_MAX_BYTES
+                ));
+            }
+        }
+        self.used += sizes.iter().map(|(_, s)| s).sum::<u64>();
+        if self.used > self.limits.max_archive_bytes {
+            let (path, size) = sizes
+                .iter()
+                .max_by_key(|(p, s)| (*s, std::cmp::Reverse(p.clone())))
+                .cloned()
+                .unwrap_or_default();
+            return Err(format!(
+                "--base {rev}: the files to export from {rev} are {} bytes in all, more than the limit of {} (raise it with {}=BYTES); the largest is {rev}:{path} ({size} bytes)",
+                self.used,
+                self.limits.max_archive_bytes,
+                input::ENV_MAX_ARCHIVE_BYTES
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// The stacks at git revision `rev`: `stacks_dir` and `handlers` are folders of the working tree
@@ -134,9 +203,22 @@ pub fn stacks_at(
         .into_iter()
         .filter(|p| *p == stacks_rel || git.exists(rev, p))
         .collect();
+    let mut budget = Budget {
+        rev,
+        stacks: &stacks_rel,
+        limits: input::Limits::from_env()?,
+        used: 0,
+    };
+    budget.admit(git, &present)?;
     let tmp = TempDir::new()?;
     git.export(rev, &present, tmp.path())?;
-    export_path_dependencies(git, rev, &tmp.path().join(&handlers_rel), tmp.path())?;
+    export_path_dependencies(
+        git,
+        rev,
+        &tmp.path().join(&handlers_rel),
+        tmp.path(),
+        &mut budget,
+    )?;
     let shown = |text: String| {
         let root = format!("{}/", tmp.path().display());
         text.replace(&root, &format!("{rev}:"))
@@ -163,6 +245,7 @@ fn export_path_dependencies(
     rev: &str,
     handlers: &Path,
     root: &Path,
+    budget: &mut Budget<'_>,
 ) -> Result<(), String> {
     let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     let mut exported: Vec<String> = Vec::new();
@@ -186,6 +269,7 @@ fn export_path_dependencies(
         if missing.is_empty() {
             return Ok(());
         }
+        budget.admit(git, &missing)?;
         git.export(rev, &missing, &root)?;
         exported.extend(missing);
     }

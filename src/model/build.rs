@@ -21,7 +21,8 @@ pub fn load(file: &Path, handlers: &HandlerSources) -> Result<Model, ConfigError
 
 /// Parses and builds stack-file text (`file` is only used in errors).
 pub fn load_str(file: &Path, text: &str, handlers: &HandlerSources) -> Result<Model, ConfigErrors> {
-    let stack = config::parse(file, text).map_err(|e| ConfigErrors(vec![*e]))?;
+    let text = &config::normalize_newlines(text);
+    let stack = config::parse(file, text)?;
     build(&stack, handlers).map_err(|problems| config::locate(file, text, problems))
 }
 
@@ -100,24 +101,42 @@ fn stack_level(file: &StackFile, p: &mut Vec<Problem>) {
     if let Some(email) = &file.alarms.email {
         alarm_email(email, p);
     }
+    if let Some(d) = &file.description
+        && d.len() > DESCRIPTION_BYTES
+    {
+        p.push(Problem::value(
+            "description",
+            format!("the description is {} bytes (UTF-8), more than CloudFormation's {DESCRIPTION_BYTES}", d.len()),
+            format!("at most {DESCRIPTION_BYTES} bytes: AWS measures a template's description in bytes"),
+        ));
+    }
     for (key, value) in &file.tags {
         let path = child("tags", key);
-        if key.is_empty() || key.len() > 128 || key.to_ascii_lowercase().starts_with("aws:") {
+        let chars = key.chars().count();
+        if !(1..=TAG_KEY_CHARS).contains(&chars) || key.to_ascii_lowercase().starts_with("aws:") {
             p.push(Problem::key(
                 path.clone(),
-                format!("`{key}` is not a valid tag key"),
-                "1–128 characters, not starting with `aws:`",
+                format!("`{key}` is not a valid tag key ({chars} characters)"),
+                format!("1–{TAG_KEY_CHARS} characters (AWS counts characters, not bytes), not starting with `aws:`"),
             ));
         }
-        if value.len() > 256 {
+        let chars = value.chars().count();
+        if !(1..=TAG_VALUE_CHARS).contains(&chars) {
             p.push(Problem::value(
                 path,
-                "tag value is too long",
-                "at most 256 characters",
+                format!("the tag value has {chars} characters"),
+                format!("1–{TAG_VALUE_CHARS} characters (AWS counts characters, not bytes)"),
             ));
         }
     }
 }
+
+/// A stack tag's key: at most 128 characters (CloudFormation's `Tag.Key`).
+pub const TAG_KEY_CHARS: usize = 128;
+/// A stack tag's value: at most 256 characters (CloudFormation's `Tag.Value`).
+pub const TAG_VALUE_CHARS: usize = 256;
+/// A template's description: at most 1024 bytes.
+pub const DESCRIPTION_BYTES: usize = 1024;
 
 /// Checks the alarms' e-mail address, or the SSM parameter name that holds one.
 fn alarm_email(email: &AlarmEmail, p: &mut Vec<Problem>) {

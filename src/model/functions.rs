@@ -115,6 +115,10 @@ const RESERVED_ENV: &[&str] = &[
     "TZ",
 ];
 
+/// Lambda's limit on a function's environment variables, all together: 4 KB, in bytes
+/// (names and values; references resolved at deploy time are not counted).
+pub const ENVIRONMENT_BYTES: usize = 4096;
+
 fn env_name_ok(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -542,6 +546,27 @@ pub(super) fn build(
             },
         };
         env.set(var.clone(), value, at, p);
+    }
+
+    let env_bytes: usize = env
+        .vars
+        .iter()
+        .map(|(k, (v, _))| {
+            k.len()
+                + match v {
+                    EnvValue::Literal(s) => s.len(),
+                    _ => 0,
+                }
+        })
+        .sum();
+    if env_bytes > ENVIRONMENT_BYTES {
+        p.push(Problem::key(
+            child(&path, "environment"),
+            format!(
+                "the environment of function `{name}` is {env_bytes} bytes (names and literal values, UTF-8), more than Lambda's 4 KB ({ENVIRONMENT_BYTES} bytes)"
+            ),
+            "at most 4096 bytes in all (Lambda counts bytes): keep a large value in an SSM parameter and name it with `{parameter: NAME}`",
+        ));
     }
 
     let tracing = config.tracing.unwrap_or(defaults.tracing);

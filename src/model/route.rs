@@ -2,16 +2,32 @@
 
 use super::Authorizer;
 use crate::check::websocket::check_route_key;
+use crate::config::show;
 use std::fmt;
 
 /// A route key that API Gateway accepts: `$connect`, `$disconnect`, `$default`
-/// or a custom key without white space.
+/// or a custom key without white space, control or bidirectional-text characters.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct RouteKey(String);
 
 impl RouteKey {
-    /// Checks `key`; the error says why it is not one.
+    /// Checks `key`; the error says why it is not one. A control character or a
+    /// bidirectional override, isolate or mark (which would make the key read differently
+    /// from what it is) is refused and shown as an escape, never raw.
     pub fn parse(key: &str) -> Result<RouteKey, String> {
+        if let Some((i, c)) = key.chars().enumerate().find(|(_, c)| show::is_hidden(*c)) {
+            let what = if show::is_bidi_control(c) {
+                "a bidirectional-text control character"
+            } else {
+                "a control character"
+            };
+            return Err(format!(
+                "route key `{}` contains {what}, {}, at character {}",
+                show::quote(key),
+                show::escape_char(c),
+                i + 1
+            ));
+        }
         check_route_key(key).map(|()| RouteKey(key.to_string()))
     }
 

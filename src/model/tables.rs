@@ -151,17 +151,21 @@ fn valid_table_name(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
 }
 
+/// A key attribute's name: at most 255 characters (DynamoDB's naming rules).
+pub const KEY_ATTRIBUTE_CHARS: usize = 255;
+
 fn key_schema(path: &str, key: &KeyMap, p: &mut Vec<Problem>) -> Option<KeySchema> {
     let attr = |(name, kind): &(String, AttributeType)| Attribute {
         name: name.clone(),
         kind: *kind,
     };
     for (name, _) in &key.0 {
-        if name.is_empty() || name.len() > 255 {
+        let chars = name.chars().count();
+        if !(1..=KEY_ATTRIBUTE_CHARS).contains(&chars) {
             p.push(Problem::key(
                 child(path, name),
-                "an attribute name must have 1 to 255 characters",
-                "a name such as `userId`",
+                format!("a key attribute's name has 1 to {KEY_ATTRIBUTE_CHARS} characters, this one {chars}"),
+                "a name such as `userId` (DynamoDB counts characters, not bytes)",
             ));
         }
     }

@@ -3,6 +3,7 @@
 
 pub mod moto;
 pub mod scanners;
+pub mod stack_cases;
 
 use std::fs;
 use std::path::{Path, PathBuf};
