@@ -412,7 +412,7 @@ mod tests {
             .collect()
     }
 
-    const OK: &str = "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect:\n  vote: {memory: 512, grants: {connections: [read, send], tables: {a: readwrite}}, environment: {A: 1, B: {table: a}}}\nroutes:\n  - {key: $connect, function: connect, public: true}\ntables:\n  a: {key: {id: S}, indexes: {byX: {key: {x: N}, projection: [y]}}}\nalarms: {email: {parameter: /a/b}}\nconnections: {indexBy: [userId, {key: k, index: ByK}]}\n";
+    const OK: &str = "version: 2\nstack: t\nstage: {name: dev}\nfunctions:\n  connect:\n  send: {memory: 512, grants: {connections: [read, send], tables: {a: readwrite}}, environment: {A: 1, B: {table: a}}}\nroutes:\n  - {key: $connect, function: connect, public: true}\ntables:\n  a: {key: {id: S}, indexes: {byX: {key: {x: N}, projection: [y]}}}\nalarms: {email: {parameter: /a/b}}\nconnections: {indexBy: [userId, {key: k, index: ByK}]}\n";
 
     #[test]
     fn a_well_formed_file_has_no_shape_problems() {
