@@ -1,0 +1,47 @@
+//! The fast YAML writer (`sockstack::emit::yaml`) writes every stack of this
+//! repository itself, byte for byte as serde_yaml would: none falls back to the
+//! slow path, and none differs.
+
+use sockstack::sources::HandlerSources;
+use std::path::Path;
+
+fn stacks() -> Vec<(std::path::PathBuf, std::path::PathBuf)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut out = Vec::new();
+    for (stacks, handlers) in [
+        ("stacks", "handlers"),
+        ("examples/chat/stacks", "examples/chat/handlers"),
+        ("examples/minimal/stacks", "examples/minimal/handlers"),
+        (
+            "tests/fixtures/dev-project/stacks",
+            "tests/fixtures/dev-project/handlers",
+        ),
+    ] {
+        for entry in std::fs::read_dir(root.join(stacks)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "yaml") {
+                out.push((path, root.join(handlers)));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn fast_writer_writes_every_repository_stack_as_serde_yaml_does() {
+    let stacks = stacks();
+    assert!(stacks.len() >= 5, "found {stacks:?}");
+    for (file, handlers) in stacks {
+        let handlers = HandlerSources::open(&handlers).unwrap();
+        let model = sockstack::model::load(&file, &handlers).unwrap();
+        let template = sockstack::synth::synth(&model);
+        let fast = sockstack::emit::yaml::to_string(&template)
+            .unwrap_or_else(|| panic!("{}: the fast writer fell back", file.display()));
+        assert!(
+            fast == serde_yaml::to_string(&template).unwrap(),
+            "{}: the fast writer differs from serde_yaml",
+            file.display()
+        );
+    }
+}
