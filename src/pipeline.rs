@@ -7,7 +7,6 @@ use crate::check::{self, Finding};
 use crate::config::ConfigErrors;
 use crate::emit::{self, Format, StackOutput};
 use crate::model::Model;
-use crate::raw::RawTemplate;
 use crate::sources::HandlerSources;
 use crate::summary;
 use std::fmt;
@@ -148,10 +147,7 @@ pub fn from_model(file: &Path, model: Model, format: Format) -> Synthesized {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let text = emit::render(&template, format, &origin);
-    let mut raw = RawTemplate::from_value(template.to_value())
-        .expect("a synthesized template is a valid template");
-    raw.body_bytes = text.len();
-    let findings = check::check(&raw);
+    let findings = check::check_template(&template, text.len());
     Synthesized {
         file: file.to_path_buf(),
         name: stem(file),

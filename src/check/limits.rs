@@ -1,7 +1,6 @@
 //! CloudFormation's own limits.
 
-use super::{Finding, Severity};
-use crate::raw::RawTemplate;
+use super::{Finding, Severity, Subject};
 
 /// Largest template body `--template-body` accepts.
 pub const INLINE_BODY_BYTES: usize = 51_200;
@@ -17,7 +16,7 @@ pub const MAX_PARAMETERS: usize = 200;
 pub const MAX_LOGICAL_ID: usize = 255;
 
 /// Checks size, counts and logical ids.
-pub fn check(t: &RawTemplate) -> Vec<Finding> {
+pub fn check(t: &Subject) -> Vec<Finding> {
     let mut out = Vec::new();
     if t.body_bytes > S3_BODY_BYTES {
         out.push(Finding::new(
@@ -65,8 +64,9 @@ pub fn check(t: &RawTemplate) -> Vec<Finding> {
     let ids = t
         .resources
         .keys()
-        .chain(t.outputs.keys())
-        .chain(t.parameters.keys());
+        .map(String::as_str)
+        .chain(t.outputs.iter().copied())
+        .chain(t.parameters.iter().copied());
     for id in ids {
         if !is_logical_id(id) {
             out.push(Finding::new(
@@ -88,6 +88,7 @@ pub fn is_logical_id(id: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::raw::RawTemplate;
     use serde_json::json;
 
     fn template(resources: usize, body_bytes: usize) -> RawTemplate {
@@ -101,7 +102,7 @@ mod tests {
     }
 
     fn rules(t: &RawTemplate) -> Vec<&'static str> {
-        check(t).into_iter().map(|f| f.rule).collect()
+        check(&Subject::of(t)).into_iter().map(|f| f.rule).collect()
     }
 
     #[test]

@@ -6,8 +6,10 @@ pub mod limits;
 pub mod security;
 pub mod websocket;
 
-use crate::raw::RawTemplate;
+use crate::cfn::Template;
+use crate::raw::{RawResource, RawTemplate};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// Every rule id, for documentation and for tests that prove each rule fires.
@@ -96,12 +98,74 @@ impl fmt::Display for Finding {
     }
 }
 
+/// What the rules read of a template: its resources, the names of its outputs and
+/// parameters, and the size of its text.
+pub struct Subject<'t> {
+    /// `Resources`, by logical id.
+    pub resources: &'t BTreeMap<String, RawResource>,
+    /// The names of its outputs.
+    pub outputs: Vec<&'t str>,
+    /// The names of its parameters.
+    pub parameters: Vec<&'t str>,
+    /// Size in bytes of the text that will be deployed.
+    pub body_bytes: usize,
+}
+
+impl<'t> Subject<'t> {
+    /// What the rules read of `template`.
+    pub fn of(template: &'t RawTemplate) -> Subject<'t> {
+        Subject {
+            resources: &template.resources,
+            outputs: template.outputs.keys().map(String::as_str).collect(),
+            parameters: template.parameters.keys().map(String::as_str).collect(),
+            body_bytes: template.body_bytes,
+        }
+    }
+
+    /// The resources of one type, by logical id.
+    pub fn resources_of_type(
+        &self,
+        type_name: &'t str,
+    ) -> impl Iterator<Item = (&'t String, &'t RawResource)> + use<'t> {
+        self.resources
+            .iter()
+            .filter(move |(_, r)| r.type_name == type_name)
+    }
+}
+
 /// Runs every rule; findings sorted by severity, then rule, then resource.
 /// Size rules read `template.body_bytes`: set it to the size of the text that will be deployed.
 pub fn check(template: &RawTemplate) -> Vec<Finding> {
-    let mut findings = limits::check(template);
-    findings.extend(websocket::check(template));
-    findings.extend(security::check(template));
+    check_subject(&Subject::of(template))
+}
+
+/// [`check`] of a synthesized template whose text is `body_bytes` long: each resource
+/// goes through [`RawResource::from_value`] as it would from the text, without
+/// building (and copying) the whole document first.
+pub fn check_template(template: &Template, body_bytes: usize) -> Vec<Finding> {
+    let resources: BTreeMap<String, RawResource> = template
+        .resources
+        .iter()
+        .map(|(id, resource)| {
+            let value = serde_json::to_value(resource).expect("a resource always serializes");
+            let raw = RawResource::from_value(id, value)
+                .expect("a synthesized resource is a valid resource");
+            (id.clone(), raw)
+        })
+        .collect();
+    check_subject(&Subject {
+        resources: &resources,
+        outputs: template.outputs.keys().map(String::as_str).collect(),
+        parameters: template.parameters.keys().map(String::as_str).collect(),
+        body_bytes,
+    })
+}
+
+/// Runs every rule on `subject`, findings sorted as [`check`] sorts them.
+pub fn check_subject(subject: &Subject) -> Vec<Finding> {
+    let mut findings = limits::check(subject);
+    findings.extend(websocket::check(subject));
+    findings.extend(security::check(subject));
     findings
         .sort_by(|a, b| (a.severity, a.rule, &a.resource).cmp(&(b.severity, b.rule, &b.resource)));
     findings

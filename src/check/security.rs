@@ -1,8 +1,8 @@
 //! Security rules for serverless WebSocket stacks that generic scanners miss.
 
 use super::websocket::is_websocket_api;
-use super::{Finding, Severity};
-use crate::raw::{Intrinsic, RawTemplate};
+use super::{Finding, Severity, Subject};
+use crate::raw::Intrinsic;
 use serde_json::Value;
 
 /// The service principal of Lambda execution roles.
@@ -46,9 +46,9 @@ fn items(value: Option<&Value>) -> Vec<&Value> {
 }
 
 /// Every statement of every inline policy of a role, and of standalone policies.
-fn policy_statements(t: &RawTemplate) -> Vec<(&String, &Value)> {
+fn policy_statements<'t>(t: &Subject<'t>) -> Vec<(&'t String, &'t Value)> {
     let mut out = Vec::new();
-    for (id, r) in &t.resources {
+    for (id, r) in t.resources {
         let documents: Vec<&Value> = match r.type_name.as_str() {
             "AWS::IAM::Role" | "AWS::IAM::User" | "AWS::IAM::Group" => {
                 items(r.properties.get("Policies"))
@@ -71,14 +71,14 @@ fn policy_statements(t: &RawTemplate) -> Vec<(&String, &Value)> {
 }
 
 /// Roles that Lambda functions run as, by logical id.
-fn execution_roles(t: &RawTemplate) -> Vec<&str> {
+fn execution_roles<'t>(t: &Subject<'t>) -> Vec<&'t str> {
     t.resources_of_type("AWS::Lambda::Function")
         .filter_map(|(_, f)| Intrinsic::parse(f.properties.get("Role")?)?.target())
         .collect()
 }
 
 /// Runs the security rules.
-pub fn check(t: &RawTemplate) -> Vec<Finding> {
+pub fn check(t: &Subject) -> Vec<Finding> {
     let mut out = Vec::new();
     connect_authorizer(t, &mut out);
     permissions(t, &mut out);
@@ -87,7 +87,7 @@ pub fn check(t: &RawTemplate) -> Vec<Finding> {
     out
 }
 
-fn connect_authorizer(t: &RawTemplate, out: &mut Vec<Finding>) {
+fn connect_authorizer(t: &Subject, out: &mut Vec<Finding>) {
     for (id, route) in t.resources_of_type("AWS::ApiGatewayV2::Route") {
         if !is_websocket_api(t, route.properties.get("ApiId"))
             || route.properties.get("RouteKey").and_then(Value::as_str) != Some("$connect")
@@ -124,7 +124,7 @@ fn connect_authorizer(t: &RawTemplate, out: &mut Vec<Finding>) {
     }
 }
 
-fn permissions(t: &RawTemplate, out: &mut Vec<Finding>) {
+fn permissions(t: &Subject, out: &mut Vec<Finding>) {
     for (id, p) in t.resources_of_type("AWS::Lambda::Permission") {
         if p.properties.get("Principal").and_then(Value::as_str) == Some("*") {
             out.push(Finding::new(
@@ -145,7 +145,7 @@ fn permissions(t: &RawTemplate, out: &mut Vec<Finding>) {
     }
 }
 
-fn roles(t: &RawTemplate, out: &mut Vec<Finding>) {
+fn roles(t: &Subject, out: &mut Vec<Finding>) {
     for role_id in execution_roles(t) {
         let Some(role) = t.resources.get(role_id) else {
             continue;
@@ -231,7 +231,7 @@ fn manage_connections_scoped(arn: &str) -> bool {
     !api.is_empty() && !stage.is_empty() && !api.contains('*') && !stage.contains('*')
 }
 
-fn tables(t: &RawTemplate, out: &mut Vec<Finding>) {
+fn tables(t: &Subject, out: &mut Vec<Finding>) {
     for (id, table) in t.resources_of_type("AWS::DynamoDB::Table") {
         let pitr = table
             .properties

@@ -1,7 +1,7 @@
 //! Rules for API Gateway WebSocket APIs that generic linters miss.
 
-use super::{Finding, Severity};
-use crate::raw::{Intrinsic, RawTemplate};
+use super::{Finding, Severity, Subject};
+use crate::raw::Intrinsic;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -54,7 +54,7 @@ fn ref_target(value: Option<&Value>) -> Option<&str> {
 }
 
 /// Whether `api_id` is a `Ref` to a WebSocket API of the template.
-pub(crate) fn is_websocket_api(t: &RawTemplate, api_id: Option<&Value>) -> bool {
+pub(crate) fn is_websocket_api(t: &Subject, api_id: Option<&Value>) -> bool {
     ref_target(api_id)
         .and_then(|id| t.resources.get(id))
         .is_some_and(|api| {
@@ -64,7 +64,7 @@ pub(crate) fn is_websocket_api(t: &RawTemplate, api_id: Option<&Value>) -> bool 
 }
 
 /// Checks routes and authorizers that belong to WebSocket APIs of the template.
-pub fn check(t: &RawTemplate) -> Vec<Finding> {
+pub fn check(t: &Subject) -> Vec<Finding> {
     let mut out = Vec::new();
     let mut keys_per_api: BTreeMap<&str, BTreeMap<&str, &str>> = BTreeMap::new();
     let mut routes_per_api: BTreeMap<&str, usize> = BTreeMap::new();
@@ -146,6 +146,7 @@ pub fn check(t: &RawTemplate) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::raw::RawTemplate;
     use serde_json::json;
 
     #[test]
@@ -174,7 +175,7 @@ mod tests {
     }
 
     fn rules(doc: serde_json::Value) -> Vec<&'static str> {
-        check(&RawTemplate::from_value(doc).unwrap())
+        check(&Subject::of(&RawTemplate::from_value(doc).unwrap()))
             .into_iter()
             .map(|f| f.rule)
             .collect()

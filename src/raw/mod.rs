@@ -281,7 +281,7 @@ impl RawTemplate {
         };
         let mut resources = BTreeMap::new();
         for (id, value) in resources_map {
-            resources.insert(id.clone(), resource(id, value)?);
+            resources.insert(id.clone(), resource(id, value.clone())?);
         }
         let section = |name: &str| -> Result<BTreeMap<String, Value>, Located> {
             match top.get(name) {
@@ -355,15 +355,27 @@ impl Located {
     }
 }
 
-fn resource(id: &str, value: &Value) -> Result<RawResource, Located> {
-    let Value::Object(map) = value else {
-        return Err(Located::at_path(
-            &["Resources", id],
-            format!(
-                "resource {id} must be a mapping with a Type, found {}",
-                kind(value)
-            ),
-        ));
+impl RawResource {
+    /// One entry of `Resources` from its value (intrinsics are normalized to long form here),
+    /// checked as [`RawTemplate::from_value`] checks each resource.
+    pub fn from_value(id: &str, mut value: Value) -> Result<RawResource, RawError> {
+        normalize(&mut value);
+        resource(id, value).map_err(|e| e.error)
+    }
+}
+
+fn resource(id: &str, value: Value) -> Result<RawResource, Located> {
+    let mut map = match value {
+        Value::Object(map) => map,
+        other => {
+            return Err(Located::at_path(
+                &["Resources", id],
+                format!(
+                    "resource {id} must be a mapping with a Type, found {}",
+                    kind(&other)
+                ),
+            ));
+        }
     };
     let type_name = match map.get("Type") {
         Some(Value::String(t)) if !t.is_empty() => t.clone(),
@@ -383,15 +395,15 @@ fn resource(id: &str, value: &Value) -> Result<RawResource, Located> {
             ));
         }
     };
-    let properties = match map.get("Properties") {
+    let properties = match map.remove("Properties") {
         None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(p)) => p.clone(),
+        Some(Value::Object(p)) => p,
         Some(other) => {
             return Err(Located::at_path(
                 &["Resources", id, "Properties"],
                 format!(
                     "resource {id}: Properties must be a mapping, found {}",
-                    kind(other)
+                    kind(&other)
                 ),
             ));
         }
@@ -426,16 +438,19 @@ fn resource(id: &str, value: &Value) -> Result<RawResource, Located> {
             )),
         }
     };
+    let deletion_policy = string_attr("DeletionPolicy")?;
+    let update_replace_policy = string_attr("UpdateReplacePolicy")?;
+    let condition = string_attr("Condition")?;
     Ok(RawResource {
         type_name,
         properties,
         depends_on,
-        deletion_policy: string_attr("DeletionPolicy")?,
-        update_replace_policy: string_attr("UpdateReplacePolicy")?,
-        condition: string_attr("Condition")?,
-        metadata: map.get("Metadata").cloned(),
-        update_policy: map.get("UpdatePolicy").cloned(),
-        creation_policy: map.get("CreationPolicy").cloned(),
+        deletion_policy,
+        update_replace_policy,
+        condition,
+        metadata: map.remove("Metadata"),
+        update_policy: map.remove("UpdatePolicy"),
+        creation_policy: map.remove("CreationPolicy"),
     })
 }
 
