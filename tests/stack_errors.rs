@@ -373,3 +373,18 @@ routes:
         assert!(stderr.contains(expected), "{expected} in:\n{stderr}");
     }
 }
+
+#[test]
+fn more_routes_than_a_template_can_hold_are_one_error_before_synthesis() {
+    let mut text = GOOD.to_string();
+    for i in 0..200 {
+        text.push_str(&format!("  - {{key: r{i}, function: connect}}\n"));
+    }
+    let (code, stderr) = validate("routes.yaml", text.as_bytes());
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("routes.yaml:8:3: routes: 201 routes: each makes at least 3 resources, so more than 166 cannot fit CloudFormation's 500 resources per template"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("error: ").count(), 1, "{stderr}");
+}

@@ -187,6 +187,21 @@ fn routes(
             "at least one route, usually `$connect`, `$disconnect` and `$default`",
         ));
     }
+    // Each route makes at least three resources (route, integration, permission): beyond this many the
+    // template cannot fit CloudFormation's resource limit, so stop before building a huge model.
+    let most = crate::check::limits::MAX_RESOURCES / 3;
+    if file.routes.len() > most {
+        p.push(Problem::value(
+            "routes",
+            &format!(
+                "{} routes: each makes at least 3 resources, so more than {most} cannot fit CloudFormation's {} resources per template",
+                file.routes.len(),
+                crate::check::limits::MAX_RESOURCES
+            ),
+            &format!("at most {most} routes per stack"),
+        ));
+        return (None, Vec::new());
+    }
     let functions = &file.functions.functions;
     let mut seen_keys: BTreeMap<&str, usize> = BTreeMap::new();
     let mut seen_names: BTreeMap<String, &str> = BTreeMap::new();
