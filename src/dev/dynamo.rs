@@ -146,11 +146,18 @@ impl LocalDynamo {
     pub async fn call(&self, action: &str, body: Value) -> Result<Value, String> {
         let date = super::events::iso8601(super::events::now_ms());
         let day: String = date[..10].chars().filter(|c| c.is_ascii_digit()).collect();
+        // `20261201T093000Z`: some local DynamoDBs (dynalite) refuse a SigV4 header without it.
+        let stamp: String = date[..19]
+            .chars()
+            .filter(|c| c.is_ascii_digit() || *c == 'T')
+            .collect::<String>()
+            + "Z";
         let response = self
             .client
             .post(format!("{}/", self.endpoint))
             .header("content-type", "application/x-amz-json-1.0")
             .header("x-amz-target", format!("DynamoDB_20120810.{action}"))
+            .header("x-amz-date", stamp)
             .header(
                 "authorization",
                 format!(
@@ -187,12 +194,19 @@ impl LocalDynamo {
         if let Some(ttl) = table.properties.get("TimeToLiveSpecification")
             && ttl.get("Enabled") == Some(&Value::Bool(true))
         {
-            self.call(
-                "UpdateTimeToLive",
-                json!({"TableName": table.name, "TimeToLiveSpecification": ttl}),
-            )
-            .await
-            .map_err(|e| format!("table {}: {e}", table.logical_id))?;
+            let set = self
+                .call(
+                    "UpdateTimeToLive",
+                    json!({"TableName": table.name, "TimeToLiveSpecification": ttl}),
+                )
+                .await;
+            match set {
+                // A local DynamoDB without TTL (dynalite): nothing expires locally either way.
+                Err(e) if e.contains("UnknownOperationException") => {}
+                other => {
+                    other.map_err(|e| format!("table {}: {e}", table.logical_id))?;
+                }
+            }
         }
         Ok(())
     }
