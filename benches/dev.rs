@@ -145,8 +145,9 @@ async fn open_all(urls: Vec<String>) -> (Vec<Socket>, f64) {
     (sockets, rate)
 }
 
-/// Sends `total` messages spread over `sockets`, each waiting for its replies; messages per second.
-async fn throughput(sockets: Vec<Socket>, total: usize, message: &str) -> f64 {
+/// Sends `total` messages spread over `sockets`, each waiting for its replies; the sockets and messages per
+/// second.
+async fn throughput(sockets: Vec<Socket>, total: usize, message: &str) -> (Vec<Socket>, f64) {
     let per = total / sockets.len();
     let start = Instant::now();
     let tasks: Vec<_> = sockets
@@ -168,14 +169,16 @@ async fn throughput(sockets: Vec<Socket>, total: usize, message: &str) -> f64 {
                         other => panic!("no reply: {other:?}"),
                     }
                 }
+                s
             })
         })
         .collect();
     let n = tasks.len();
+    let mut sockets = Vec::with_capacity(n);
     for t in tasks {
-        t.await.unwrap();
+        sockets.push(t.await.unwrap());
     }
-    (per * n) as f64 / start.elapsed().as_secs_f64()
+    (sockets, (per * n) as f64 / start.elapsed().as_secs_f64())
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -289,6 +292,9 @@ impl Drop for Dynalite {
 
 /// What one `sockstack dev` measured, and the no-Lambda figures of the same run beside it.
 struct Figures {
+    /// The first quarter's rates, while the function instances start.
+    cold_connections_per_s: f64,
+    cold_messages_per_s: f64,
     connections_per_s: f64,
     vote_ms: Vec<Duration>,
     post_ms: Vec<Duration>,
@@ -343,19 +349,27 @@ async fn measure(dev: &Dev, connections: usize, votes: usize, messages: usize) -
     let http = reqwest::Client::new();
     let base = dev.http_base();
 
-    // 1. Connections per second.
+    // 1. Connections per second, after a quarter as many that start the function instances (Lambda's cold
+    // starts, reported apart). Every socket stays open to the end: closing them would run their
+    // `$disconnect`s (two DynamoDB writes each) during the measurements that follow.
     let mut urls = Vec::new();
-    for i in 0..connections {
+    for i in 0..connections + connections / 4 {
         let token = mint(&http, &base, &format!("c{i}"), &format!("conn-{}", i % 50)).await;
         urls.push(format!("{}?token={token}", dev.ws));
     }
-    let (mut opened, connections_per_s) = open_all(urls).await;
+    let measured = urls.split_off(connections / 4);
+    let (mut kept, cold_connections_per_s) = open_all(urls).await;
+    let (mut opened, connections_per_s) = open_all(measured).await;
 
-    // 3. $default throughput (on 8 of the opened sockets), then one message at a time.
+    // 3. $default throughput (on 8 of the opened sockets) after a quarter as many messages that start the
+    // instances, then one message at a time.
     let mut eight: Vec<Socket> = opened.drain(..8).collect();
-    drop(opened);
+    kept.append(&mut opened);
     let mut one = eight.pop().unwrap();
-    let messages_per_s = throughput(eight, messages, r#"{"action":"nothing"}"#).await;
+    let (eight, cold_messages_per_s) =
+        throughput(eight, messages / 4, r#"{"action":"nothing"}"#).await;
+    let (eight, messages_per_s) = throughput(eight, messages, r#"{"action":"nothing"}"#).await;
+    kept.extend(eight);
     let serial_default = serial_round_trip(&mut one, 50).await;
 
     // 2. A vote to a team of 100, and the same fan-out through @connections without Lambda.
@@ -425,9 +439,10 @@ async fn measure(dev: &Dev, connections: usize, votes: usize, messages: usize) -
         assert_eq!(team_connection_ids(dev, &team).await.len(), 100);
     })
     .await;
-    drop(voter);
-    drop(one);
+    drop((voter, one, kept));
     Figures {
+        cold_connections_per_s,
+        cold_messages_per_s,
         connections_per_s,
         vote_ms,
         post_ms,
@@ -475,6 +490,10 @@ fn report(
         f.messages_per_s / base_messages
     );
     println!(
+        "  cold (instances starting): the first quarter of connections {:.0}/s, of messages {:.0}/s",
+        f.cold_connections_per_s, f.cold_messages_per_s
+    );
+    println!(
         "  breakdown: one $default round trip {:.2} ms (baseline {:.2} ms); DynamoDB PutItem {:.2} ms, \
          Query of the team (100 items) {:.2} ms",
         ms(f.serial_default),
@@ -494,7 +513,9 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let mut args = vec!["dev", "--max-instances", "16"];
+    let max_instances =
+        std::env::var("SOCKSTACK_BENCH_MAX_INSTANCES").unwrap_or_else(|_| "16".into());
+    let mut args = vec!["dev", "--max-instances", max_instances.as_str()];
     if release {
         args.push("--release");
     }
@@ -504,7 +525,7 @@ fn main() {
         drop(base_opened);
         let (mut base_eight, _) = open_all(vec![baseline.clone(); 9]).await;
         let mut base_one = base_eight.pop().unwrap();
-        let base_messages = throughput(base_eight, messages, r#"{"action":"nothing"}"#).await;
+        let (_, base_messages) = throughput(base_eight, messages, r#"{"action":"nothing"}"#).await;
         let base_serial = serial_round_trip(&mut base_one, 50).await;
 
         let handlers = if release { "release" } else { "debug" };
@@ -522,6 +543,9 @@ fn main() {
             base_serial,
         );
 
+        if std::env::var_os("SOCKSTACK_BENCH_MOTO_ONLY").is_some() {
+            return;
+        }
         let dynalite = Dynalite::start();
         let mut with_dynalite = args.clone();
         with_dynalite.extend(["--dynamodb-endpoint", dynalite.endpoint.as_str()]);
