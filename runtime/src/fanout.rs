@@ -201,28 +201,11 @@ impl Notifier {
         }
     }
 
-    /// Posts `data` to every connection, at most [`Notifier::concurrency`] at a time. Each post is a task of
-    /// its own, so on a multi-threaded runtime the SDK's per-request work (signing, serializing, parsing)
-    /// spreads over every worker thread.
+    /// Posts `data` to every connection, at most [`Notifier::concurrency`] at a time.
     pub async fn fan_out(&self, targets: &[Connection], data: &[u8]) -> FanOut {
         let mut result = FanOut::default();
-        let shared: std::sync::Arc<[u8]> = data.into();
         let mut posts = stream::iter(targets)
-            .map(|c| {
-                let notifier = self.clone();
-                let data = shared.clone();
-                let id = c.connection_id.clone();
-                let post = tokio::spawn(async move { notifier.post(&id, &data).await });
-                async move {
-                    let outcome = post.await.unwrap_or_else(|e| {
-                        (
-                            PostOutcome::Failed(format!("the post's task failed: {e}")),
-                            0,
-                        )
-                    });
-                    (c, outcome)
-                }
-            })
+            .map(|c| async move { (c, self.post(&c.connection_id, data).await) })
             .buffer_unordered(self.concurrency);
         while let Some((connection, (outcome, retries))) = posts.next().await {
             result.retries += retries;

@@ -9,8 +9,7 @@ use sockstack_handlers::vote::{self, Sender};
 use sockstack_runtime::fanout::{Notifier, NotifySettings};
 use sockstack_runtime::{Env, Registry, aws, exit_on_error};
 
-// Multi-threaded: the fan-out's posts run as tasks on every core the function has.
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), sockstack_runtime::lambda_runtime::Error> {
     sockstack_runtime::logging::init();
     let config = aws::load_config().await;
