@@ -31,8 +31,9 @@ $(VENV)/.installed: Makefile
 	touch $@
 
 ## Benchmarks: whole-process synth timing and peak memory against `sockstack --version`,
-## then the in-process criterion benches, then `sockstack dev` under load against a no-Lambda baseline.
-bench:
+## then the in-process criterion benches, then `sockstack dev` under load against a no-Lambda baseline
+## (release handlers; DynamoDB on moto, then on dynalite from dev-tools).
+bench: dev-tools
 	$(CARGO) bench -p sockstack --bench cli
 	$(CARGO) bench -p sockstack --bench synth
 	$(CARGO) bench -p sockstack --bench diff
@@ -40,13 +41,14 @@ bench:
 	$(CARGO) bench -p sockstack --bench dev
 
 ## Every sockstack bench once, briefly (CI runs this so a broken bench cannot land):
-## criterion's --quick, 3 whole-process runs, the input limits at 1/64 and 1/32 of each, a small dev run.
-bench-quick:
+## criterion's --quick, 3 whole-process runs, the input limits at 1/64 and 1/32 of each, a small dev run
+## (debug handlers).
+bench-quick: dev-tools
 	SOCKSTACK_BENCH_RUNS=3 $(CARGO) bench -p sockstack --bench cli
 	$(CARGO) bench -p sockstack --bench synth -- --quick --warm-up-time 0.2 --measurement-time 0.5
 	$(CARGO) bench -p sockstack --bench diff -- --quick --warm-up-time 0.2 --measurement-time 0.5
 	SOCKSTACK_BENCH_QUICK=1 $(CARGO) bench -p sockstack --bench input -- --quick --warm-up-time 0.2 --measurement-time 0.5
-	SOCKSTACK_BENCH_CONNECTIONS=20 SOCKSTACK_BENCH_VOTES=3 SOCKSTACK_BENCH_MESSAGES=200 $(CARGO) bench -p sockstack --bench dev
+	SOCKSTACK_BENCH_RELEASE=0 SOCKSTACK_BENCH_CONNECTIONS=20 SOCKSTACK_BENCH_VOTES=3 SOCKSTACK_BENCH_MESSAGES=200 $(CARGO) bench -p sockstack --bench dev
 
 ## Longer fuzzing than `make test` (property-based, stable Rust): FUZZ_CASES cases per target.
 FUZZ_CASES ?= 20000
@@ -69,9 +71,15 @@ $(TOOLS)/.installed: Makefile
 
 ## The browser test of `sockstack dev`'s page: Debian's Chromium (installed when missing; needs root, as CI
 ## and this machine are) and puppeteer-core, which downloads no browser, pinned in .tools/browser.
+## The dev benchmark's second DynamoDB: dynalite (DynamoDB on LevelDB, in memory), pinned in .tools/dynalite.
 PUPPETEER := puppeteer-core@25.16.0
+DYNALITE  := dynalite@4.0.0
 
-dev-tools: $(TOOLS)/browser/.installed
+dev-tools: $(TOOLS)/browser/.installed $(TOOLS)/dynalite/.installed
+
+$(TOOLS)/dynalite/.installed: Makefile
+	npm install --prefix $(TOOLS)/dynalite --no-audit --no-fund --silent $(DYNALITE)
+	touch $@
 
 $(TOOLS)/browser/.installed: Makefile
 	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)

@@ -164,12 +164,19 @@ impl LocalDynamo {
         if let Some(ttl) = table.properties.get("TimeToLiveSpecification")
             && ttl.get("Enabled") == Some(&Value::Bool(true))
         {
-            self.call(
-                "UpdateTimeToLive",
-                json!({"TableName": table.name, "TimeToLiveSpecification": ttl}),
-            )
-            .await
-            .map_err(|e| format!("table {}: {e}", table.logical_id))?;
+            let set = self
+                .call(
+                    "UpdateTimeToLive",
+                    json!({"TableName": table.name, "TimeToLiveSpecification": ttl}),
+                )
+                .await;
+            match set {
+                // A local DynamoDB without TTL (dynalite): nothing expires locally either way.
+                Err(e) if e.contains("UnknownOperationException") => {}
+                other => {
+                    other.map_err(|e| format!("table {}: {e}", table.logical_id))?;
+                }
+            }
         }
         Ok(())
     }
@@ -235,6 +242,12 @@ pub async fn json_call(
     let date = super::events::iso8601(super::events::now_ms());
     let day: String = date[..10].chars().filter(|c| c.is_ascii_digit()).collect();
     let name = service.signing_name;
+    // `20261201T093000Z`: some local DynamoDBs (dynalite) refuse a SigV4 header without it.
+    let stamp: String = date[..19]
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == 'T')
+        .collect::<String>()
+        + "Z";
     let response = client
         .post(format!("{endpoint}/"))
         .header(
@@ -242,6 +255,7 @@ pub async fn json_call(
             format!("application/x-amz-json-{}", service.json_version),
         )
         .header("x-amz-target", format!("{}.{action}", service.target))
+        .header("x-amz-date", stamp)
         .header(
             "authorization",
             format!(

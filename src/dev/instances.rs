@@ -23,7 +23,12 @@ pub struct StderrLog;
 
 impl Log for StderrLog {
     fn line(&self, line: &str) {
-        eprintln!("{line}");
+        use std::io::Write;
+        // One write per line (`eprintln!` on unbuffered stderr writes the line and its newline apart).
+        let mut text = String::with_capacity(line.len() + 1);
+        text.push_str(line);
+        text.push('\n');
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
     }
 }
 

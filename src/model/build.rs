@@ -193,12 +193,12 @@ fn routes(
     if file.routes.len() > most {
         p.push(Problem::value(
             "routes",
-            &format!(
+            format!(
                 "{} routes: each makes at least 3 resources, so more than {most} cannot fit CloudFormation's {} resources per template",
                 file.routes.len(),
                 crate::check::limits::MAX_RESOURCES
             ),
-            &format!("at most {most} routes per stack"),
+            format!("at most {most} routes per stack"),
         ));
         return (None, Vec::new());
     }
