@@ -47,8 +47,8 @@ pub const EXAMPLES: &str = "\
 Examples:
   sockstack dev                                   the dev stack on 127.0.0.1:8080
   sockstack dev dev --port 0                      a free port
-  sockstack dev token --claim sub=alice --claim team_id=blue
-  open http://127.0.0.1:8080/ in a browser: mint a token, connect, send {\"action\":\"vote\",\"value\":4}";
+  sockstack dev token --claim sub=alice --claim room=blue
+  open http://127.0.0.1:8080/ in a browser: mint a token, connect, send {\"action\":\"send\",\"text\":\"hi\"}";
 
 /// Where the authorizer's keys come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -117,7 +117,7 @@ pub struct TokenArgs {
     #[arg(value_name = "STACK", default_value = "dev")]
     pub stack: String,
 
-    /// A claim, NAME=VALUE (repeatable), e.g. --claim sub=alice --claim team_id=blue.
+    /// A claim, NAME=VALUE (repeatable), e.g. --claim sub=alice --claim room=blue.
     #[arg(long = "claim", value_name = "NAME=VALUE", value_parser = dev::issuer::parse_claim)]
     pub claims: Vec<(String, String)>,
 

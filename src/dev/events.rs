@@ -246,7 +246,7 @@ mod tests {
             query: BTreeMap::from([("token".into(), vec!["t".into()])]),
             authorizer: Some(Map::from_iter([("principalId".into(), json!("u"))])),
         };
-        let m = c.message_event("vote", "r", "m", "{}", false);
+        let m = c.message_event("send", "r", "m", "{}", false);
         for field in [
             "connectedAt",
             "requestTimeEpoch",

@@ -577,7 +577,7 @@ async fn jwks(State(g): State<Arc<Gateway>>) -> Response {
     }
 }
 
-/// `GET /.sockstack/token?sub=alice&team_id=blue`: a token of the local issuer with these claims (what
+/// `GET /.sockstack/token?sub=alice&room=blue`: a token of the local issuer with these claims (what
 /// `sockstack dev token --claim …` prints), for the browser page.
 async fn mint(
     State(g): State<Arc<Gateway>>,

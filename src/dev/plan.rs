@@ -557,7 +557,7 @@ mod tests {
     #[test]
     fn selection_reads_a_json_path() {
         let s = Selection::parse("$request.body.action").unwrap();
-        assert_eq!(s.select(r#"{"action":"vote"}"#).as_deref(), Some("vote"));
+        assert_eq!(s.select(r#"{"action":"send"}"#).as_deref(), Some("send"));
         assert_eq!(s.select("not json"), None);
         assert_eq!(s.select(r#"{"other":1}"#), None);
         let nested = Selection::parse("${request.body.meta.kind}").unwrap();

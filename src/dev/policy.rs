@@ -109,7 +109,7 @@ mod tests {
             "policyDocument": {"Version": "2012-10-17", "Statement": [
                 {"Action": "execute-api:Invoke", "Effect": effect, "Resource": [resource]}
             ]},
-            "context": {"teamId": "t"}
+            "context": {"roomId": "t"}
         })
     }
 
@@ -119,7 +119,7 @@ mod tests {
             panic!()
         };
         assert_eq!(a["principalId"], "u1");
-        assert_eq!(a["teamId"], "t");
+        assert_eq!(a["roomId"], "t");
         assert!(matches!(
             evaluate(&policy("Allow", "arn:aws:execute-api:*:*:abc/*"), ARN),
             Verdict::Allow(_)
