@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{root, sockstack};
+use common::{git, root, sockstack};
 use std::fs;
 use std::path::Path;
 use std::process::Command;
@@ -38,27 +38,6 @@ fn repo() -> tempfile::TempDir {
     git(dir.path(), &["add", "."]);
     git(dir.path(), &["commit", "-q", "-m", "base"]);
     dir
-}
-
-fn git(repo: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.com",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .current_dir(repo)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]

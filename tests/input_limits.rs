@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{root, sockstack};
+use common::{GOOD_STACK, git, root, sockstack};
 use std::fs;
 use std::path::Path;
 use std::time::Duration;
@@ -160,19 +160,6 @@ fn a_yaml_alias_bomb_is_refused_before_it_expands() {
 
 // Stack files: `synth`, `validate` and `diff` read them through the same bounded reader.
 
-const GOOD_STACK: &str = "\
-version: 2
-stack: good
-stage:
-  name: dev
-functions:
-  connect: {}
-routes:
-  - key: $connect
-    function: connect
-    public: true
-";
-
 /// A project folder with fake handlers and `stacks/good.yaml`, committed as a git repository
 /// (so `diff --base HEAD` has a revision to compare with).
 fn stack_project() -> tempfile::TempDir {
@@ -183,23 +170,6 @@ fn stack_project() -> tempfile::TempDir {
     git(dir.path(), &["init", "-q", "-b", "main"]);
     commit_all(dir.path());
     dir
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = std::process::Command::new("git")
-        .args([
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@example.com",
-            "-c",
-            "commit.gpgsign=false",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}: {out:?}");
 }
 
 fn commit_all(dir: &Path) {

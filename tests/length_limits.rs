@@ -4,25 +4,12 @@
 
 mod common;
 
-use common::{fake_handlers, sockstack};
+use common::{GOOD_STACK, fake_handlers, sockstack};
 use std::fs;
 
-const GOOD: &str = "\
-version: 2
-stack: good
-stage:
-  name: dev
-functions:
-  connect: {}
-routes:
-  - key: $connect
-    function: connect
-    public: true
-";
-
-/// `validate` on GOOD plus `extra`: the exit code and standard error.
+/// `validate` on GOOD_STACK plus `extra`: the exit code and standard error.
 fn validate(extra: &str) -> (Option<i32>, String) {
-    validate_text(&format!("{GOOD}{extra}"))
+    validate_text(&format!("{GOOD_STACK}{extra}"))
 }
 
 /// `validate` on the stack file `text`.
@@ -112,7 +99,7 @@ fn a_function_environment_has_at_most_4096_bytes() {
     // `A` (1 byte) + 2047 × `é` (4094 bytes) + `a` = 4096 bytes, 2049 characters.
     let value = "é".repeat(2047) + "a";
     let with = |v: &str| {
-        GOOD.replace(
+        GOOD_STACK.replace(
             "  connect: {}",
             &format!("  connect:\n    environment: {{A: \"{v}\"}}"),
         )

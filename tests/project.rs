@@ -8,7 +8,7 @@
 mod common;
 
 use common::moto::Moto;
-use common::sockstack;
+use common::{git, sockstack};
 use predicates::str::contains;
 use serde_json::Value;
 use std::fs;
@@ -389,16 +389,6 @@ fn deploy_outputs_diff_deployed_and_destroy_work_from_a_subfolder() {
         Err(e) => assert!(e.contains("does not exist"), "{e}"),
         Ok(v) => assert_eq!(v["Stacks"][0]["StackStatus"], "DELETE_COMPLETE", "{v}"),
     }
-}
-
-fn git(dir: &Path, args: &[&str]) {
-    let out = std::process::Command::new("git")
-        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", text(&out.stderr));
 }
 
 #[test]

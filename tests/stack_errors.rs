@@ -5,21 +5,8 @@
 mod common;
 
 use common::stack_cases::CASES;
-use common::{fake_handlers, snapshot_dir, sockstack};
+use common::{GOOD_STACK, fake_handlers, snapshot_dir, sockstack};
 use std::fs;
-
-const GOOD: &str = "\
-version: 2
-stack: good
-stage:
-  name: dev
-functions:
-  connect: {}
-routes:
-  - key: $connect
-    function: connect
-    public: true
-";
 
 #[test]
 fn every_malformed_stack_file_is_located_and_changes_nothing() {
@@ -38,7 +25,7 @@ fn every_malformed_stack_file_is_located_and_changes_nothing() {
     );
     let stacks = dir.path().join("stacks");
     fs::create_dir_all(&stacks).unwrap();
-    fs::write(stacks.join("good.yaml"), GOOD).unwrap();
+    fs::write(stacks.join("good.yaml"), GOOD_STACK).unwrap();
 
     // A previous, successful run left an output folder.
     let out = dir.path().join("out");
@@ -110,7 +97,7 @@ fn all_problems_of_a_file_are_reported_in_file_order() {
 #[test]
 fn missing_handlers_folder_is_bad_input() {
     let dir = tempfile::tempdir().unwrap();
-    fs::write(dir.path().join("s.yaml"), GOOD).unwrap();
+    fs::write(dir.path().join("s.yaml"), GOOD_STACK).unwrap();
     sockstack(dir.path())
         .args(["synth", "s.yaml", "--handlers", "nowhere"])
         .assert()
@@ -190,7 +177,7 @@ stack: u
 
 #[test]
 fn yaml_tags_in_a_stack_file_are_errors_not_dropped() {
-    let text = GOOD
+    let text = GOOD_STACK
         .replace("stack: good", "stack: !Ref good")
         .replace("name: dev", "name: !!str dev")
         .replace("  connect: {}", "  connect: !custom {}");
@@ -212,9 +199,9 @@ fn yaml_tags_in_a_stack_file_are_errors_not_dropped() {
 
 #[test]
 fn every_line_ending_style_reads_the_same_and_locates_errors_alike() {
-    let bad = format!("{GOOD}lambda: {{memory: 512}}\n");
+    let bad = format!("{GOOD_STACK}lambda: {{memory: 512}}\n");
     for (style, eol) in [("LF", "\n"), ("CRLF", "\r\n"), ("CR", "\r")] {
-        let (code, stderr) = validate("good.yaml", GOOD.replace('\n', eol).as_bytes());
+        let (code, stderr) = validate("good.yaml", GOOD_STACK.replace('\n', eol).as_bytes());
         assert_eq!(code, Some(0), "{style}: {stderr}");
         let (code, stderr) = validate("bad.yaml", bad.replace('\n', eol).as_bytes());
         assert_eq!(code, Some(2), "{style}: {stderr}");
@@ -229,7 +216,8 @@ fn every_line_ending_style_reads_the_same_and_locates_errors_alike() {
         // A semantic error (after parsing) is located alike.
         let (code, stderr) = validate(
             "name.yaml",
-            GOOD.replace("stack: good", "stack: 1good")
+            GOOD_STACK
+                .replace("stack: good", "stack: 1good")
                 .replace('\n', eol)
                 .as_bytes(),
         );
@@ -277,7 +265,7 @@ fn route_keys_with_control_or_bidirectional_characters_are_refused_and_shown_esc
             "a bidirectional-text control character",
         ),
     ] {
-        let text = format!("{GOOD}  - {{key: \"se{written}nd\", function: connect}}\n");
+        let text = format!("{GOOD_STACK}  - {{key: \"se{written}nd\", function: connect}}\n");
         let (code, stderr) = validate("keys.yaml", text.as_bytes());
         assert_eq!(code, Some(2), "{written}: {stderr}");
         let wanted = format!(
@@ -286,7 +274,7 @@ fn route_keys_with_control_or_bidirectional_characters_are_refused_and_shown_esc
         assert!(stderr.contains(&wanted), "{wanted} in:\n{stderr}");
     }
     // Written raw in the file, the character is escaped in the message and in the quoted line.
-    let text = format!("{GOOD}  - {{key: se\u{202e}dn, function: connect}}\n");
+    let text = format!("{GOOD_STACK}  - {{key: se\u{202e}dn, function: connect}}\n");
     let (code, stderr) = validate("raw.yaml", text.as_bytes());
     assert_eq!(code, Some(2), "{stderr}");
     assert!(
@@ -298,7 +286,7 @@ fn route_keys_with_control_or_bidirectional_characters_are_refused_and_shown_esc
 
 #[test]
 fn thousands_of_problems_print_the_first_50_and_count_the_rest() {
-    let mut text = GOOD.to_string();
+    let mut text = GOOD_STACK.to_string();
     for i in 0..2000 {
         text.push_str(&format!("  - {{key: r{i}}}\n"));
     }
@@ -319,7 +307,7 @@ fn thousands_of_problems_print_the_first_50_and_count_the_rest() {
 #[test]
 fn a_long_offending_value_is_cut_in_the_message_and_in_the_quoted_line() {
     let name = format!("{}!", "a".repeat(5000));
-    let text = GOOD.replace("stack: good", &format!("stack: \"{name}\""));
+    let text = GOOD_STACK.replace("stack: good", &format!("stack: \"{name}\""));
     let (code, stderr) = validate("long.yaml", text.as_bytes());
     assert_eq!(code, Some(2), "{stderr}");
     let cut = format!(
@@ -376,7 +364,7 @@ routes:
 
 #[test]
 fn more_routes_than_a_template_can_hold_are_one_error_before_synthesis() {
-    let mut text = GOOD.to_string();
+    let mut text = GOOD_STACK.to_string();
     for i in 0..200 {
         text.push_str(&format!("  - {{key: r{i}, function: connect}}\n"));
     }

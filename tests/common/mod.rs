@@ -9,6 +9,42 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The smallest valid stack file: one public `$connect` served by `connect`.
+pub const GOOD_STACK: &str = "\
+version: 2
+stack: good
+stage:
+  name: dev
+functions:
+  connect: {}
+routes:
+  - key: $connect
+    function: connect
+    public: true
+";
+
+/// Runs `git ARGS` in `dir` as a throwaway identity (no signing), and fails the test if git does.
+pub fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@example.com",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// The workspace root.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
