@@ -176,14 +176,7 @@ fn deploy_with(
 fn create_bucket(moto: &Moto) -> String {
     let bucket = unique("artifacts").to_lowercase();
     let bucket = bucket[..bucket.len().min(63)].to_string();
-    moto.aws(&[
-        "s3api",
-        "create-bucket",
-        "--bucket",
-        &bucket,
-        "--create-bucket-configuration",
-        &format!("LocationConstraint={REGION}"),
-    ]);
+    moto.create_bucket(&bucket, REGION);
     bucket
 }
 
@@ -1612,16 +1605,7 @@ fn preflight_failures_say_what_to_run_and_upload_nothing() {
     let region = "us-west-2";
     let bucket = unique("artifacts-west").to_lowercase();
     let bucket = bucket[..bucket.len().min(63)].to_string();
-    moto.aws(&[
-        "s3api",
-        "create-bucket",
-        "--bucket",
-        &bucket,
-        "--region",
-        region,
-        "--create-bucket-configuration",
-        &format!("LocationConstraint={region}"),
-    ]);
+    moto.create_bucket(&bucket, region);
     let out = moto
         .sockstack(chat.project.path())
         .args(["deploy", "dev", "--bucket", &bucket, "--bundles", "bundles"])

@@ -256,14 +256,7 @@ fn chat_scaffold_deploys_on_moto_with_its_tables_roles_and_functions() {
         std::fs::write(dir.join("bundles").join(&f.bundle_key), zip).unwrap();
     }
     let bucket = format!("chat-init-{nanos}");
-    moto.aws(&[
-        "s3api",
-        "create-bucket",
-        "--bucket",
-        &bucket,
-        "--create-bucket-configuration",
-        &format!("LocationConstraint={REGION}"),
-    ]);
+    moto.create_bucket(&bucket, REGION);
     let out = moto
         .sockstack(&dir)
         .args([

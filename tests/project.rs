@@ -276,14 +276,7 @@ fn deploy_outputs_diff_deployed_and_destroy_work_from_a_subfolder() {
     let stack_name = format!("{name}-dev");
 
     let bucket = unique("artifacts");
-    moto.aws(&[
-        "s3api",
-        "create-bucket",
-        "--bucket",
-        &bucket,
-        "--create-bucket-configuration",
-        &format!("LocationConstraint={}", common::moto::REGION),
-    ]);
+    moto.create_bucket(&bucket, common::moto::REGION);
     // Stand-in zips named by the real bundle keys (moto never runs them; building real bundles
     // takes minutes).
     let bundles = root.join("bundles");

@@ -138,6 +138,20 @@ impl Moto {
         ]);
     }
 
+    /// Creates the S3 bucket `name` in `region`.
+    pub fn create_bucket(&self, name: &str, region: &str) {
+        self.aws(&[
+            "s3api",
+            "create-bucket",
+            "--bucket",
+            name,
+            "--region",
+            region,
+            "--create-bucket-configuration",
+            &format!("LocationConstraint={region}"),
+        ]);
+    }
+
     /// Runs `aws ARGS --output json` against moto and parses what it prints.
     pub fn aws(&self, args: &[&str]) -> Value {
         match self.try_aws(args) {
