@@ -1,8 +1,10 @@
-//! The template reader's input limits (src/input.rs): for each limit, the time
+//! The readers' input limits (src/input.rs): for each limit of the template reader, the time
 //! to read a template of 1/8, 1/4, 1/2 and all of the limit (criterion), and the
 //! time to refuse one just over it; and, first, the peak memory of a whole
-//! `sockstack check` process on the same files. Time and memory should grow
-//! about linearly up to the limit, and refusing should cost no more than reading.
+//! `sockstack check` process on the same files. The stack-file reader (src/config) gets the
+//! same for its largest collection, the route list: reading and shape-checking a stack file
+//! of that many routes, and the peak memory of `sockstack validate` on it. Time and memory
+//! should grow about linearly up to the limit, and refusing should cost no more than reading.
 //!
 //! Run with `make bench` (or `cargo bench --bench input`; `make bench-quick` for a short run).
 
@@ -77,6 +79,17 @@ fn by_nodes(nodes: usize, out: &mut dyn Write) -> io::Result<()> {
 /// 300 KB of nesting (the case), refused at the 65th level.
 fn deep_300k(out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "{HEAD}Metadata: {}", "[".repeat(300_000))
+}
+
+/// A stack file with `routes` routes, all served by `connect`.
+fn stack_routes(routes: usize, out: &mut dyn Write) -> io::Result<()> {
+    out.write_all(
+        b"version: 2\nstack: good\nstage:\n  name: dev\nfunctions:\n  connect: {}\nroutes:\n  - {key: $connect, function: connect, public: true}\n",
+    )?;
+    for i in 1..routes {
+        writeln!(out, "  - {{key: r{i}, function: connect}}")?;
+    }
+    Ok(())
 }
 
 type Make = fn(usize, &mut dyn Write) -> io::Result<()>;
@@ -174,14 +187,47 @@ fn timing(c: &mut Criterion) {
         });
         group.finish();
     }
+
+    let mut group = c.benchmark_group("input/stack-file routes");
+    group
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(2));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("stack.yaml");
+    let read_and_parse = |file: &std::path::Path| {
+        let text = sockstack::config::read(file)?;
+        sockstack::config::parse(file, &text)
+    };
+    for size in sizes(limits.max_items) {
+        std::fs::write(&file, text(stack_routes, size)).unwrap();
+        read_and_parse(&file).expect("within the limits");
+        group.throughput(Throughput::Bytes(std::fs::metadata(&file).unwrap().len()));
+        group.bench_with_input(BenchmarkId::new("read", size), &file, |b, file| {
+            b.iter(|| read_and_parse(black_box(file)).unwrap())
+        });
+    }
+    std::fs::write(&file, text(stack_routes, limits.max_items + 100)).unwrap();
+    read_and_parse(&file).expect_err("over the limit");
+    group.bench_function("refuse just over the limit", |b| {
+        b.iter(|| read_and_parse(black_box(&file)).unwrap_err())
+    });
+    group.finish();
 }
 
-/// Peak RSS (KiB) and exit status of one `sockstack check FILE`.
+/// Peak RSS (KiB) and exit status of one `sockstack ARGS` (run in the current folder).
+fn check_rss(args: &[&std::ffi::OsStr]) -> (i64, ExitStatus) {
+    rss_in(&std::env::current_dir().unwrap(), args)
+}
+
+/// Peak RSS (KiB) and exit status of one `sockstack ARGS` run in `dir`.
 // The child is reaped by `wait4`, which std's `Child::wait` cannot replace: it also returns rusage.
 #[allow(clippy::zombie_processes)]
-fn check_rss(args: &[&std::ffi::OsStr]) -> (i64, ExitStatus) {
+fn rss_in(dir: &std::path::Path, args: &[&std::ffi::OsStr]) -> (i64, ExitStatus) {
     let child = Command::new(env!("CARGO_BIN_EXE_sockstack"))
         .args(args)
+        .current_dir(dir)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -226,6 +272,38 @@ fn memory() {
                 if refused { "refused" } else { "read" }
             );
         }
+    }
+    stack_memory();
+}
+
+/// Peak RSS of `sockstack validate` on stack files of growing route lists. Up to the limit the
+/// file is read and shape-checked in full and then refused by the model (more routes than a
+/// template holds: exit 2 either way); just over it, the reader refuses it.
+fn stack_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let handlers = dir.path().join("handlers");
+    std::fs::create_dir_all(handlers.join("src/bin")).unwrap();
+    std::fs::write(handlers.join("Cargo.toml"), "[package]\nname = \"fake\"\n").unwrap();
+    std::fs::write(handlers.join("src/bin/connect.rs"), "fn main() {}\n").unwrap();
+    let file = dir.path().join("stack.yaml");
+    println!("peak RSS of `sockstack validate` (whole process) on a stack file, by routes");
+    let limit = Limits::DEFAULT.max_items;
+    let runs: Vec<(String, usize)> = sizes(limit)
+        .into_iter()
+        .map(|s| (s.to_string(), s))
+        .chain([("over the limit".to_string(), limit + 100)])
+        .collect();
+    for (label, routes) in runs {
+        let mut out = io::BufWriter::new(std::fs::File::create(&file).unwrap());
+        stack_routes(routes, &mut out).unwrap();
+        out.flush().unwrap();
+        drop(out);
+        let (rss, status) = rss_in(dir.path(), &["validate".as_ref(), "stack.yaml".as_ref()]);
+        assert_eq!(status.code(), Some(2), "validate refuses {routes} routes");
+        println!(
+            "  routes {label:>15}  {:>9} bytes  peak RSS {rss:>8} KiB",
+            std::fs::metadata(&file).unwrap().len(),
+        );
     }
 }
 
