@@ -1,6 +1,7 @@
 //! Rules for API Gateway WebSocket APIs that generic linters miss.
 
 use super::{Finding, Severity, Subject};
+use crate::config::show;
 use crate::raw::Intrinsic;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -37,10 +38,18 @@ pub fn check_route_key(key: &str) -> Result<(), String> {
             "`{key}` is not a route key: only `$connect`, `$disconnect` and `$default` may start with `$`"
         )),
         _ if key.is_empty() => Err("the route key is empty".to_string()),
-        _ if key.len() > 128 => Err(format!("route key `{key}` is longer than 128 characters")),
-        _ if key.chars().any(|c| c.is_whitespace() || c.is_control()) => {
-            Err(format!("route key `{key}` contains white space"))
-        }
+        _ if key.chars().count() > 128 => Err(format!(
+            "route key `{}` is longer than 128 characters",
+            show::quote(key)
+        )),
+        _ if key.chars().any(show::is_hidden) => Err(format!(
+            "route key `{}` contains a control or bidirectional-text character",
+            show::quote(key)
+        )),
+        _ if key.chars().any(char::is_whitespace) => Err(format!(
+            "route key `{}` contains white space",
+            show::quote(key)
+        )),
         _ => Ok(()),
     }
 }
@@ -169,9 +178,15 @@ mod tests {
         for ok in ["$connect", "$disconnect", "$default", "send", "room.chat"] {
             assert!(check_route_key(ok).is_ok(), "{ok}");
         }
-        for bad in ["$send", "", "two words"] {
+        for bad in ["$send", "", "two words", "a\u{202e}b", "a\u{7}b"] {
             assert!(check_route_key(bad).is_err(), "{bad:?}");
         }
+        // Characters, not bytes: 128 two-byte letters are a valid key, 129 are not.
+        assert!(check_route_key(&"é".repeat(128)).is_ok());
+        let long = check_route_key(&"é".repeat(129)).unwrap_err();
+        assert!(long.contains("longer than 128 characters"), "{long}");
+        let hidden = check_route_key("a\u{202e}b").unwrap_err();
+        assert!(hidden.contains("a\\u{202e}b"), "shown escaped: {hidden}");
     }
 
     fn rules(doc: serde_json::Value) -> Vec<&'static str> {
