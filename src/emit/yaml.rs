@@ -647,6 +647,16 @@ mod tests {
         assert!(agrees(&json!([])));
         assert!(agrees(&json!({})));
         assert!(agrees(&json!("plain")));
+        // YAML 1.1 booleans, merge keys and lone indicators: whichever the fast writer takes, it
+        // must write as serde_yaml does.
+        for word in [
+            "yes", "no", "on", "off", "y", "n", "Yes", "NO", "On", "<<", "=", "-", "?", ":", "!",
+            "&a", "*a", "|", ">", "%", "@", "`", "#", "- ", "? x", "a:", "a :b", "[", "]", "{",
+            "}", ",", "'", "\"",
+        ] {
+            agrees(&json!(word));
+            agrees(&json!({ word: word }));
+        }
     }
 
     #[test]
