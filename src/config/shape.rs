@@ -142,7 +142,13 @@ impl<'s> Walk<'s> {
     fn resolve(&self, mut schema: &'s Value) -> &'s Value {
         for _ in 0..32 {
             if let Some(Value::String(r)) = schema.get("$ref") {
-                match r.strip_prefix('#').and_then(|p| self.root.pointer(p)) {
+                // `#/definitions/Name` (every reference schemars writes) is looked up directly: a
+                // general JSON pointer allocates to unescape each segment, once per node walked.
+                let direct = r
+                    .strip_prefix("#/definitions/")
+                    .filter(|name| !name.contains(['/', '~']))
+                    .and_then(|name| self.root.get("definitions")?.get(name));
+                match direct.or_else(|| r.strip_prefix('#').and_then(|p| self.root.pointer(p))) {
                     Some(target) => schema = target,
                     None => break,
                 }
