@@ -4,22 +4,12 @@
 
 mod common;
 
-use common::{handlers, root};
+use common::{handlers, root, synthesize_stack};
 use serde_json::{Value, json};
 use sockstack::emit::Format;
 use sockstack::pipeline::{self, Synthesized};
 use sockstack::sources::HandlerSources;
 use std::fs;
-
-fn stack(name: &str) -> Synthesized {
-    let sources = HandlerSources::open(&handlers()).unwrap();
-    pipeline::synthesize(
-        &root().join(format!("stacks/{name}.yaml")),
-        &sources,
-        Format::Yaml,
-    )
-    .unwrap_or_else(|e| panic!("{e}"))
-}
 
 /// The dev stack file with `edit` applied to its text.
 fn edited_dev(edit: impl Fn(&str) -> String) -> Synthesized {
@@ -59,7 +49,7 @@ fn alarm<'a>(t: &'a Value, id: &str) -> &'a Value {
 #[test]
 fn the_api_every_function_and_every_created_table_have_their_alarms_in_both_stacks() {
     for name in ["dev", "prod"] {
-        let s = stack(name);
+        let s = synthesize_stack(name);
         let t = s.template.to_value();
         let mut expected = 0;
 
@@ -129,7 +119,7 @@ fn the_api_every_function_and_every_created_table_have_their_alarms_in_both_stac
 
 #[test]
 fn prod_watches_its_registry_but_not_the_existing_profiles_table() {
-    let t = stack("prod").template.to_value();
+    let t = synthesize_stack("prod").template.to_value();
     assert!(t["Resources"]["ConnectionsTableReadThrottleAlarm"].is_object());
     let watched: Vec<String> = resources(&t, "AWS::CloudWatch::Alarm")
         .iter()
@@ -145,7 +135,7 @@ fn prod_watches_its_registry_but_not_the_existing_profiles_table() {
 #[test]
 fn the_topic_is_encrypted_with_a_rotated_key_cloudwatch_may_use() {
     for name in ["dev", "prod"] {
-        let t = stack(name).template.to_value();
+        let t = synthesize_stack(name).template.to_value();
         let topic = &t["Resources"]["AlarmTopic"];
         assert_eq!(topic["Type"], "AWS::SNS::Topic");
         assert_eq!(
@@ -185,7 +175,7 @@ fn the_topic_is_encrypted_with_a_rotated_key_cloudwatch_may_use() {
 #[test]
 fn functions_are_traced_by_default_and_their_roles_may_send_traces() {
     for name in ["dev", "prod"] {
-        let t = stack(name).template.to_value();
+        let t = synthesize_stack(name).template.to_value();
         for (id, f) in resources(&t, "AWS::Lambda::Function") {
             assert_eq!(
                 f["Properties"]["TracingConfig"],
@@ -212,7 +202,7 @@ fn functions_are_traced_by_default_and_their_roles_may_send_traces() {
 
 #[test]
 fn functions_keep_logging_to_their_own_log_groups_with_ws1004_skipped_for_that_reason() {
-    let t = stack("dev").template.to_value();
+    let t = synthesize_stack("dev").template.to_value();
     for (id, f) in resources(&t, "AWS::Lambda::Function") {
         let stem = id.strip_suffix("Function").unwrap();
         let group = format!("{stem}LogGroup");
@@ -235,7 +225,7 @@ fn functions_keep_logging_to_their_own_log_groups_with_ws1004_skipped_for_that_r
 
 #[test]
 fn alarms_enabled_false_leaves_no_alarm_topic_or_key() {
-    let on = stack("dev");
+    let on = synthesize_stack("dev");
     let off = edited_dev(|t| format!("{t}\nalarms: {{enabled: false}}\n"));
     assert!(off.model.alarms.is_none());
     let t = off.template.to_value();
@@ -302,7 +292,7 @@ fn an_email_address_or_an_ssm_parameter_subscribes_to_the_topic() {
 #[test]
 fn the_summary_counts_the_alarms_and_their_monthly_price() {
     for name in ["dev", "prod"] {
-        let s = stack(name);
+        let s = synthesize_stack(name);
         let count = resources(&s.template.to_value(), "AWS::CloudWatch::Alarm").len();
         let summary = sockstack::summary::render(&s);
         assert!(

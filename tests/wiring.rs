@@ -3,23 +3,11 @@
 
 mod common;
 
-use common::{handlers, root};
+use common::{handlers, root, synthesize_stack};
 use serde_json::{Value, json};
-use sockstack::emit::Format;
 use sockstack::model::{ConnectAuth, Model, RouteKey};
-use sockstack::pipeline::{self, Synthesized};
 use sockstack::sources::HandlerSources;
 use std::collections::BTreeSet;
-
-fn stack(name: &str) -> Synthesized {
-    let sources = HandlerSources::open(&handlers()).unwrap();
-    pipeline::synthesize(
-        &root().join(format!("stacks/{name}.yaml")),
-        &sources,
-        Format::Yaml,
-    )
-    .unwrap_or_else(|e| panic!("{e}"))
-}
 
 fn model(name: &str) -> Model {
     let sources = HandlerSources::open(&handlers()).unwrap();
@@ -61,7 +49,7 @@ fn deployment_id(t: &Value) -> String {
 #[test]
 fn only_connect_carries_the_authorizer() {
     for name in ["dev", "prod"] {
-        let t = stack(name).template.to_value();
+        let t = synthesize_stack(name).template.to_value();
         let routes = resources(&t, "AWS::ApiGatewayV2::Route");
         assert_eq!(routes.len(), 4);
         for (id, route) in &routes {
@@ -88,7 +76,7 @@ fn only_connect_carries_the_authorizer() {
 
 #[test]
 fn each_route_has_its_integration_and_a_permission_scoped_to_it() {
-    let s = stack("dev");
+    let s = synthesize_stack("dev");
     let t = s.template.to_value();
     let permissions = resources(&t, "AWS::Lambda::Permission");
     // One per route plus the authorizer's.
@@ -129,7 +117,7 @@ fn each_route_has_its_integration_and_a_permission_scoped_to_it() {
 
 #[test]
 fn default_and_vote_answer_the_sender_and_the_others_do_not() {
-    let t = stack("dev").template.to_value();
+    let t = synthesize_stack("dev").template.to_value();
     let mut responses: Vec<(String, String)> = resources(&t, "AWS::ApiGatewayV2::RouteResponse")
         .into_iter()
         .map(|(id, r)| {
@@ -193,7 +181,7 @@ fn each_example_role_grants_exactly_what_its_stack_file_grants() {
     ];
     let registry_write = ["CONNECTIONS_TABLE", "CONNECTIONS_INDEXES", "TABLE_PROFILES"];
     for name in ["dev", "prod"] {
-        let s = stack(name);
+        let s = synthesize_stack(name);
         let t = s.template.to_value();
         let kms: &[&str] = if name == "prod" {
             &[
@@ -279,7 +267,7 @@ fn each_example_role_grants_exactly_what_its_stack_file_grants() {
 
 #[test]
 fn vote_is_scoped_to_the_registry_indexes_and_its_own_stage() {
-    let t = stack("dev").template.to_value();
+    let t = synthesize_stack("dev").template.to_value();
     let statements =
         &t["Resources"]["VoteRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"];
     let by_sid = |sid: &str| {
@@ -314,7 +302,7 @@ fn vote_is_scoped_to_the_registry_indexes_and_its_own_stage() {
 
 #[test]
 fn existing_tables_are_referenced_by_name() {
-    let t = stack("prod").template.to_value();
+    let t = synthesize_stack("prod").template.to_value();
     assert!(t["Resources"].get("ProfilesTable").is_none());
     assert!(t["Resources"].get("ConnectionsTable").is_some());
     let connect = &t["Resources"]["ConnectFunction"]["Properties"]["Environment"]["Variables"];
@@ -344,7 +332,7 @@ fn existing_tables_are_referenced_by_name() {
 #[test]
 fn stateful_resources_have_explicit_policies() {
     for (name, retain) in [("dev", "Delete"), ("prod", "Retain")] {
-        let t = stack(name).template.to_value();
+        let t = synthesize_stack(name).template.to_value();
         for type_name in [
             "AWS::DynamoDB::Table",
             "AWS::Logs::LogGroup",
@@ -392,7 +380,7 @@ fn stateful_resources_have_explicit_policies() {
 
 #[test]
 fn functions_run_bootstrap_on_al2023_from_the_artifact_bucket() {
-    let s = stack("dev");
+    let s = synthesize_stack("dev");
     let t = s.template.to_value();
     let sources = HandlerSources::open(&handlers()).unwrap();
     for (id, f) in resources(&t, "AWS::Lambda::Function") {
@@ -489,7 +477,7 @@ fn deployment_follows_routes_not_memory() {
 
 #[test]
 fn outputs_name_the_api_and_stage() {
-    let t = stack("dev").template.to_value();
+    let t = synthesize_stack("dev").template.to_value();
     assert_eq!(
         t["Outputs"]["WebSocketUrl"]["Value"],
         json!({"Fn::Join": ["/", [{"Fn::GetAtt": ["WebSocketApi", "ApiEndpoint"]}, "dev"]]})
@@ -511,9 +499,9 @@ fn outputs_name_the_api_and_stage() {
 
 #[test]
 fn account_role_only_when_asked_and_retained_with_the_account() {
-    let dev = stack("dev").template.to_value();
+    let dev = synthesize_stack("dev").template.to_value();
     assert!(dev["Resources"].get("ApiGatewayAccount").is_none());
-    let prod = stack("prod").template.to_value();
+    let prod = synthesize_stack("prod").template.to_value();
     // The account setting outlives the stack, and so must the role it points at.
     for id in ["ApiGatewayAccount", "ApiGatewayAccountRole"] {
         assert_eq!(prod["Resources"][id]["DeletionPolicy"], "Retain", "{id}");

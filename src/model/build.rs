@@ -158,12 +158,7 @@ fn alarm_email(email: &AlarmEmail, p: &mut Vec<Problem>) {
             }
         }
         AlarmEmail::Parameter(name) => {
-            let ok = !name.trim_start_matches('/').is_empty()
-                && name.len() <= 2048
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "_.-/".contains(c));
-            if !ok {
+            if !functions::is_parameter_name(name) {
                 p.push(Problem::value(
                     "alarms.email.parameter",
                     format!("`{name}` is not an SSM parameter name"),

@@ -119,6 +119,16 @@ const RESERVED_ENV: &[&str] = &[
 /// (names and values; references resolved at deploy time are not counted).
 pub const ENVIRONMENT_BYTES: usize = 4096;
 
+/// Whether `name` is an SSM parameter name: up to 2,048 letters, digits and `_.-/`, not only
+/// slashes.
+pub(super) fn is_parameter_name(name: &str) -> bool {
+    !name.trim_start_matches('/').is_empty()
+        && name.len() <= 2048
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-/".contains(c))
+}
+
 fn env_name_ok(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -424,12 +434,7 @@ pub(super) fn build(
                      grants_out: &mut Vec<Grant>,
                      p: &mut Vec<Problem>,
                      set_env: bool| {
-        let ok = !name.trim_start_matches('/').is_empty()
-            && name.len() <= 2048
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "_.-/".contains(c));
-        if !ok {
+        if !is_parameter_name(name) {
             p.push(Problem::value(
                 at.clone(),
                 format!("`{name}` is not an SSM parameter name"),

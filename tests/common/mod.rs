@@ -45,6 +45,17 @@ pub fn git(dir: &Path, args: &[&str]) {
     );
 }
 
+/// `stacks/NAME.yaml` of this repository, synthesized with its handler crate.
+pub fn synthesize_stack(name: &str) -> sockstack::pipeline::Synthesized {
+    let sources = sockstack::sources::HandlerSources::open(&handlers()).unwrap();
+    sockstack::pipeline::synthesize(
+        &root().join(format!("stacks/{name}.yaml")),
+        &sources,
+        sockstack::emit::Format::Yaml,
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// The workspace root.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
