@@ -5,40 +5,24 @@
 //! Run with `make bench` (or `cargo bench --bench cli`). `SOCKSTACK_BENCH_RUNS`
 //! sets the number of runs (default 60).
 
-use std::os::unix::process::ExitStatusExt;
+mod support;
+
 use std::path::Path;
-use std::process::{Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 struct Sample {
     wall: Duration,
     max_rss_kib: i64,
 }
 
-/// Runs `cmd` to completion, measuring wall time and the child's own peak RSS.
-// The child is reaped by `wait4`, which std's `Child::wait` cannot replace: it also returns rusage.
-#[allow(clippy::zombie_processes)]
+/// Runs `cmd` to completion (it must succeed), measuring wall time and the child's own peak RSS.
 fn run_once(cmd: &mut Command) -> Sample {
-    let start = Instant::now();
-    let child = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("sockstack starts");
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value; wait4 fills it for this pid.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: pid is our own child, not yet reaped; the pointers are valid for the call.
-    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
-    let wall = start.elapsed();
-    assert_eq!(pid, child.id() as libc::pid_t, "wait4 failed");
-    assert!(
-        ExitStatus::from_raw(status).success(),
-        "command failed: {cmd:?}"
-    );
+    let run = support::run(cmd);
+    assert!(run.status.success(), "command failed: {cmd:?}");
     Sample {
-        wall,
-        max_rss_kib: usage.ru_maxrss,
+        wall: run.wall,
+        max_rss_kib: run.max_rss_kib,
     }
 }
 

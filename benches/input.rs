@@ -8,13 +8,14 @@
 //!
 //! Run with `make bench` (or `cargo bench --bench input`; `make bench-quick` for a short run).
 
+mod support;
+
 use criterion::{BenchmarkId, Criterion, SamplingMode, Throughput};
 use sockstack::input::Limits;
 use sockstack::raw::RawTemplate;
 use std::hint::black_box;
 use std::io::{self, Write};
-use std::os::unix::process::ExitStatusExt;
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus};
 use std::time::Duration;
 
 const HEAD: &str = "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n";
@@ -222,23 +223,13 @@ fn check_rss(args: &[&std::ffi::OsStr]) -> (i64, ExitStatus) {
 }
 
 /// Peak RSS (KiB) and exit status of one `sockstack ARGS` run in `dir`.
-// The child is reaped by `wait4`, which std's `Child::wait` cannot replace: it also returns rusage.
-#[allow(clippy::zombie_processes)]
 fn rss_in(dir: &std::path::Path, args: &[&std::ffi::OsStr]) -> (i64, ExitStatus) {
-    let child = Command::new(env!("CARGO_BIN_EXE_sockstack"))
-        .args(args)
-        .current_dir(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("sockstack starts");
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is a valid value; wait4 fills it for this pid.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: pid is our own child, not yet reaped; the pointers are valid for the call.
-    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
-    assert_eq!(pid, child.id() as libc::pid_t, "wait4 failed");
-    (usage.ru_maxrss, ExitStatus::from_raw(status))
+    let run = support::run(
+        Command::new(env!("CARGO_BIN_EXE_sockstack"))
+            .args(args)
+            .current_dir(dir),
+    );
+    (run.max_rss_kib, run.status)
 }
 
 fn memory() {
