@@ -137,6 +137,17 @@ impl Project {
     }
 }
 
+/// Fails with the command's stdout and stderr unless it exited with `code`.
+fn assert_exit(out: &std::process::Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}{}",
+        stdout(out),
+        stderr(out)
+    );
+}
+
 fn stdout(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -1403,26 +1414,14 @@ fn widening_a_role_needs_approval_and_diff_deployed_shows_it_then_nothing() {
 
     // Deployed and synthesized are the same.
     let out = chat.run(moto, &["diff", "--deployed", "dev", "--fail-on", "any"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     assert!(stdout(&out).contains("no changes"), "{}", stdout(&out));
 
     // Sending to connections and writing a table give the chat role DynamoDB and @connections access it did
     // not have.
     chat.grants("{connections: send, tables: {profiles: readwrite}}");
     let out = chat.run(moto, &["diff", "--deployed", "dev", "--fail-on", "widened"]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 1);
     let text = stdout(&out);
     assert!(text.contains("ChatRole"), "{text}");
     assert!(text.contains("execute-api:ManageConnections"), "{text}");
@@ -1459,13 +1458,7 @@ fn widening_a_role_needs_approval_and_diff_deployed_shows_it_then_nothing() {
 
     // Without a terminal and without --yes: refused, the widening named, the stack unchanged.
     let out = chat.deploy(moto, &bucket, &[]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 1);
     let err = stderr(&out);
     assert!(err.contains("these changes need approval"), "{err}");
     assert!(
@@ -1498,13 +1491,7 @@ fn widening_a_role_needs_approval_and_diff_deployed_shows_it_then_nothing() {
 
     // And now the deployed stack is what the stack file says.
     let out = chat.run(moto, &["diff", "--deployed", "dev", "--fail-on", "any"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
 }
 
 #[test]
