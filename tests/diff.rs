@@ -1,6 +1,8 @@
 //! `sockstack diff`: library checks over template pairs (hand-written short-form YAML and CDK-style JSON, see
 //! tests/fixtures/diff/), and the CLI as a user (and the example CI workflow) runs it.
 
+mod common;
+
 use assert_cmd::Command;
 use serde_json::{Value, json};
 use sockstack::diff::report::{json as json_report, markdown};
@@ -628,57 +630,9 @@ fn cli_markdown_to_a_file() {
 /// checkout, where the base side is synthesized from the stack files and handlers at that revision.
 #[test]
 fn cli_base_ref_synthesizes_the_base_from_git() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = tempfile::tempdir().unwrap();
+    let dir = common::committed_project_copy();
     let repo = dir.path();
-    let copy = |from: &Path, to: &Path| {
-        let status = std::process::Command::new("cp")
-            .arg("-r")
-            .arg(from)
-            .arg(to)
-            .status()
-            .unwrap();
-        assert!(status.success());
-    };
-    for item in ["stacks", "contract", "runtime", "Cargo.lock"] {
-        copy(&root.join(item), &repo.join(item));
-    }
-    std::fs::create_dir_all(repo.join("handlers")).unwrap();
-    for item in ["Cargo.toml", "src"] {
-        copy(
-            &root.join("handlers").join(item),
-            &repo.join("handlers").join(item),
-        );
-    }
-    if root.join("handlers/build.rs").exists() {
-        copy(
-            &root.join("handlers/build.rs"),
-            &repo.join("handlers/build.rs"),
-        );
-    }
-    let git = |args: &[&str]| {
-        let out = std::process::Command::new("git")
-            .args([
-                "-c",
-                "user.name=t",
-                "-c",
-                "user.email=t@example.com",
-                "-c",
-                "commit.gpgsign=false",
-            ])
-            .args(args)
-            .current_dir(repo)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    git(&["init", "-q", "-b", "main"]);
-    git(&["add", "."]);
-    git(&["commit", "-q", "-m", "base"]);
+    let git = |args: &[&str]| common::git(repo, args);
     // Unchanged working tree: nothing to report.
     let out = stdout_of(
         sockstack()

@@ -3,46 +3,16 @@
 
 mod common;
 
-use common::{git, root, sockstack};
+use common::{committed_project_copy, git, root, sockstack};
 use std::fs;
-use std::path::Path;
-use std::process::Command;
 
 fn stderr_of(assert: &assert_cmd::assert::Assert) -> String {
     String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
 }
 
-/// A git repository holding this project's stack files, handlers, contract and Cargo.lock, committed on `main`.
-fn repo() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let copy = |from: &Path, to: &Path| {
-        let status = Command::new("cp")
-            .arg("-r")
-            .arg(from)
-            .arg(to)
-            .status()
-            .unwrap();
-        assert!(status.success());
-    };
-    for item in ["stacks", "contract", "Cargo.lock"] {
-        copy(&root().join(item), &dir.path().join(item));
-    }
-    fs::create_dir_all(dir.path().join("handlers")).unwrap();
-    for item in ["Cargo.toml", "src", "build.rs"] {
-        let from = root().join("handlers").join(item);
-        if from.exists() {
-            copy(&from, &dir.path().join("handlers").join(item));
-        }
-    }
-    git(dir.path(), &["init", "-q", "-b", "main"]);
-    git(dir.path(), &["add", "."]);
-    git(dir.path(), &["commit", "-q", "-m", "base"]);
-    dir
-}
-
 #[test]
 fn a_mistyped_stacks_dir_with_base_is_exit_2_not_no_changes() {
-    let repo = repo();
+    let repo = committed_project_copy();
     let assert = sockstack(repo.path())
         .args([
             "diff",
@@ -62,7 +32,7 @@ fn a_mistyped_stacks_dir_with_base_is_exit_2_not_no_changes() {
 
 #[test]
 fn a_revision_that_is_not_one_is_exit_2() {
-    let repo = repo();
+    let repo = committed_project_copy();
     let assert = sockstack(repo.path())
         .args(["diff", "--base", "no-such-ref"])
         .assert()
@@ -76,7 +46,7 @@ fn a_revision_that_is_not_one_is_exit_2() {
 
 #[test]
 fn no_stack_files_in_the_working_tree_is_exit_2() {
-    let repo = repo();
+    let repo = committed_project_copy();
     for entry in fs::read_dir(repo.path().join("stacks")).unwrap() {
         fs::remove_file(entry.unwrap().path()).unwrap();
     }
@@ -148,7 +118,7 @@ fn a_folder_without_templates_on_either_side_is_exit_2() {
 
 #[test]
 fn base_errors_name_every_invalid_stack_at_the_revision() {
-    let repo = repo();
+    let repo = committed_project_copy();
     let stacks = repo.path().join("stacks");
     let good = fs::read_to_string(stacks.join("dev.yaml")).unwrap();
     fs::write(stacks.join("alpha.yaml"), "stack: [broken\n").unwrap();

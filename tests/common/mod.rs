@@ -56,6 +56,42 @@ pub fn synthesize_stack(name: &str) -> sockstack::pipeline::Synthesized {
     .unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// A git repository holding a copy of this project's stack files, handler crate (its manifest,
+/// sources and build script), the crates it depends on by path and `Cargo.lock`, committed on
+/// `main`: a base for `diff --base`.
+pub fn committed_project_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = |from: &Path, to: &Path| {
+        let status = Command::new("cp")
+            .arg("-r")
+            .arg(from)
+            .arg(to)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    for item in [
+        "stacks",
+        "contract",
+        "runtime",
+        "lambda-local",
+        "Cargo.lock",
+    ] {
+        copy(&root().join(item), &dir.path().join(item));
+    }
+    fs::create_dir_all(dir.path().join("handlers")).unwrap();
+    for item in ["Cargo.toml", "src", "build.rs"] {
+        let from = root().join("handlers").join(item);
+        if from.exists() {
+            copy(&from, &dir.path().join("handlers").join(item));
+        }
+    }
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    git(dir.path(), &["add", "."]);
+    git(dir.path(), &["commit", "-q", "-m", "base"]);
+    dir
+}
+
 /// The workspace root.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
