@@ -359,28 +359,6 @@ fn base64(bytes: &[u8]) -> String {
     out
 }
 
-/// The stack's resources, logical id → physical id (moto lists the skipped
-/// ApiGatewayV2 resources with no ids at all; they are left out).
-fn physical_ids(moto: &Moto, stack_name: &str) -> BTreeMap<String, String> {
-    let v = moto.aws(&[
-        "cloudformation",
-        "list-stack-resources",
-        "--stack-name",
-        stack_name,
-    ]);
-    v["StackResourceSummaries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|r| {
-            Some((
-                r["LogicalResourceId"].as_str()?.to_string(),
-                r["PhysicalResourceId"].as_str()?.to_string(),
-            ))
-        })
-        .collect()
-}
-
 // ---------------------------------------------------------------- service checks
 
 fn check_tables(moto: &Moto, t: &Value, physical: &BTreeMap<String, String>) {
@@ -808,7 +786,7 @@ fn deploys_the_dev_stack_and_what_moto_creates_is_what_the_template_says() {
     // Through the service APIs.
     // moto 5.2.1 skips every ApiGatewayV2 resource, and lists each alarm it made from a template with neither
     // its logical nor its physical id (so alarms are asserted by the wiring tests, not here).
-    let physical = physical_ids(moto, &stack_name);
+    let physical = moto.physical_ids(&stack_name);
     for (id, r) in template["Resources"].as_object().unwrap() {
         let ty = r["Type"].as_str().unwrap();
         let skipped = ty.starts_with("AWS::ApiGatewayV2::") || ty == "AWS::CloudWatch::Alarm";
@@ -864,7 +842,7 @@ fn deploys_the_dev_stack_and_what_moto_creates_is_what_the_template_says() {
         stdout(&out)
     );
     assert_eq!(
-        physical_ids(moto, &stack_name),
+        moto.physical_ids(&stack_name),
         physical,
         "updated, not replaced"
     );
@@ -902,7 +880,7 @@ fn destroy_asks_deletes_and_lists_what_prod_retains() {
     // prod's first deploy needs approval: its API Gateway account role grants more than a new function's own
     // role (its new keys are for the account and AWS services only).
     deploy_with(moto, &project, "prod", &bucket, &["--yes"]);
-    let physical = physical_ids(moto, &stack_name);
+    let physical = moto.physical_ids(&stack_name);
     let table = physical["ConnectionsTable"].clone();
 
     // No terminal and no --yes: refused, nothing deleted.
@@ -1027,7 +1005,7 @@ fn outputs_prints_a_created_stacks_outputs_for_people_and_scripts() {
         "--template-body",
         &template.to_string(),
     ]);
-    let table = physical_ids(moto, &stack_name)["ConnectionsTable"].clone();
+    let table = moto.physical_ids(&stack_name)["ConnectionsTable"].clone();
 
     let out = moto
         .sockstack(project.path())

@@ -220,7 +220,6 @@ fn resources<'a>(
 fn chat_scaffold_deploys_on_moto_with_its_tables_roles_and_functions() {
     use common::moto::{Moto, REGION};
     use serde_json::Value;
-    use std::collections::BTreeMap;
     let moto = Moto::start();
     // The chat stack's stage writes access logs and it does not create the account role.
     moto.account_role(REGION);
@@ -290,22 +289,7 @@ fn chat_scaffold_deploys_on_moto_with_its_tables_roles_and_functions() {
         other => other,
     };
     // Logical id → physical id (moto lists the ApiGatewayV2 resources it skips without ids).
-    let physical: BTreeMap<String, String> = moto.aws(&[
-        "cloudformation",
-        "list-stack-resources",
-        "--stack-name",
-        &stack_name,
-    ])["StackResourceSummaries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|r| {
-            Some((
-                r["LogicalResourceId"].as_str()?.to_string(),
-                r["PhysicalResourceId"].as_str()?.to_string(),
-            ))
-        })
-        .collect();
+    let physical = moto.physical_ids(&stack_name);
 
     // Tables: the registry, rooms and messages, with the declared keys, indexes and TTL.
     let tables = resources(&template, "AWS::DynamoDB::Table");

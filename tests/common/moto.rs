@@ -152,6 +152,28 @@ impl Moto {
         ]);
     }
 
+    /// The stack's resources, logical id → physical id (moto lists the ApiGatewayV2 resources it
+    /// skips with no ids at all; they are left out).
+    pub fn physical_ids(&self, stack_name: &str) -> std::collections::BTreeMap<String, String> {
+        let v = self.aws(&[
+            "cloudformation",
+            "list-stack-resources",
+            "--stack-name",
+            stack_name,
+        ]);
+        v["StackResourceSummaries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|r| {
+                Some((
+                    r["LogicalResourceId"].as_str()?.to_string(),
+                    r["PhysicalResourceId"].as_str()?.to_string(),
+                ))
+            })
+            .collect()
+    }
+
     /// Runs `aws ARGS --output json` against moto and parses what it prints.
     pub fn aws(&self, args: &[&str]) -> Value {
         match self.try_aws(args) {
