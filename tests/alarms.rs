@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{handlers, root, synthesize_stack};
+use common::{handlers, resources, root, synthesize_stack};
 use serde_json::{Value, json};
 use sockstack::emit::Format;
 use sockstack::pipeline::{self, Synthesized};
@@ -19,16 +19,6 @@ fn edited_dev(edit: impl Fn(&str) -> String) -> Synthesized {
     let model =
         sockstack::model::load_str(&file, &text, &sources).unwrap_or_else(|e| panic!("{e}"));
     pipeline::from_model(&file, model, Format::Yaml)
-}
-
-fn resources(t: &Value, type_name: &str) -> Vec<(String, Value)> {
-    t["Resources"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .filter(|(_, r)| r["Type"] == type_name)
-        .map(|(id, r)| (id.clone(), r.clone()))
-        .collect()
 }
 
 /// The alarm `id`'s properties, failing with the alarms there are.
@@ -90,7 +80,7 @@ fn the_api_every_function_and_every_created_table_have_their_alarms_in_both_stac
 
         // Every table the stack creates; an existing one (prod's profiles) is its owner's to watch.
         let tables = resources(&t, "AWS::DynamoDB::Table");
-        assert!(tables.iter().any(|(id, _)| id == "ConnectionsTable"));
+        assert!(tables.iter().any(|(id, _)| *id == "ConnectionsTable"));
         for (id, _) in &tables {
             for (short, metric) in [
                 ("Read", "ReadThrottleEvents"),

@@ -32,7 +32,7 @@
 mod common;
 
 use common::moto::Moto;
-use common::{handlers, root};
+use common::{handlers, resources, root};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use sockstack::emit::Format;
@@ -192,15 +192,6 @@ fn create_bucket(moto: &Moto) -> String {
 }
 
 // ---------------------------------------------------------------- template helpers
-
-fn resources<'a>(t: &'a Value, type_name: &str) -> Vec<(&'a String, &'a Value)> {
-    t["Resources"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .filter(|(_, r)| r["Type"] == type_name)
-        .collect()
-}
 
 /// Logical ids an expression refers to (`Ref`, `Fn::GetAtt`, `${X}` / `${X.Attr}` in `Fn::Sub`).
 fn referenced(v: &Value, out: &mut BTreeSet<String>) {

@@ -8,7 +8,7 @@
 mod common;
 
 use common::scanners::{all_skips, guard_exclusions, run_checkov, run_guard};
-use common::{cfn_lint, root, sockstack};
+use common::{cfn_lint, resources, root, sockstack};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
@@ -204,17 +204,6 @@ fn init_explains_a_bad_runtime_path_and_an_unknown_example() {
 }
 
 /// The resources of `type_name` in a template: (logical id, resource).
-fn resources<'a>(
-    t: &'a serde_json::Value,
-    type_name: &str,
-) -> Vec<(&'a String, &'a serde_json::Value)> {
-    t["Resources"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .filter(|(_, r)| r["Type"] == type_name)
-        .collect()
-}
 
 #[test]
 fn chat_scaffold_deploys_on_moto_with_its_tables_roles_and_functions() {

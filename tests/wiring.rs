@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{handlers, root, synthesize_stack};
+use common::{handlers, resources, root, synthesize_stack};
 use serde_json::{Value, json};
 use sockstack::model::{ConnectAuth, Model, RouteKey};
 use sockstack::sources::HandlerSources;
@@ -12,16 +12,6 @@ use std::collections::BTreeSet;
 fn model(name: &str) -> Model {
     let sources = HandlerSources::open(&handlers()).unwrap();
     sockstack::model::load(&root().join(format!("stacks/{name}.yaml")), &sources).unwrap()
-}
-
-fn resources(t: &Value, type_name: &str) -> Vec<(String, Value)> {
-    t["Resources"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .filter(|(_, r)| r["Type"] == type_name)
-        .map(|(id, r)| (id.clone(), r.clone()))
-        .collect()
 }
 
 fn reference(v: &Value) -> &str {
@@ -122,7 +112,10 @@ fn default_and_vote_answer_the_sender_and_the_others_do_not() {
         .into_iter()
         .map(|(id, r)| {
             assert_eq!(r["Properties"]["RouteResponseKey"], "$default");
-            (id, reference(&r["Properties"]["RouteId"]).to_string())
+            (
+                id.clone(),
+                reference(&r["Properties"]["RouteId"]).to_string(),
+            )
         })
         .collect();
     responses.sort();
@@ -341,7 +334,7 @@ fn stateful_resources_have_explicit_policies() {
             // The alarm topic's key encrypts only notifications in flight: it goes with the stack.
             let found: Vec<_> = resources(&t, type_name)
                 .into_iter()
-                .filter(|(id, _)| id != sockstack::alarms::TOPIC_KEY)
+                .filter(|(id, _)| *id != sockstack::alarms::TOPIC_KEY)
                 .collect();
             let expect_none = type_name == "AWS::KMS::Key" && name == "dev";
             assert_eq!(found.is_empty(), expect_none, "{name} {type_name}");
@@ -393,7 +386,7 @@ fn functions_run_bootstrap_on_al2023_from_the_artifact_bucket() {
             .model
             .functions
             .iter()
-            .find(|f| format!("{}Function", f.stem()) == id)
+            .find(|f| format!("{}Function", f.stem()) == *id)
             .unwrap();
         assert_eq!(
             p["Code"]["S3Key"],
@@ -421,7 +414,7 @@ fn deployment_follows_routes_not_memory() {
         .collect();
     let mut expected: BTreeSet<String> = resources(&base_t, "AWS::ApiGatewayV2::Route")
         .into_iter()
-        .map(|(id, _)| id)
+        .map(|(id, _)| id.clone())
         .collect();
     expected.insert("DefaultRouteResponse".into());
     expected.insert("VoteRouteResponse".into());

@@ -92,6 +92,19 @@ pub fn committed_project_copy() -> tempfile::TempDir {
     dir
 }
 
+/// A template's resources of type `type_name`, by logical id.
+pub fn resources<'a>(
+    t: &'a serde_json::Value,
+    type_name: &str,
+) -> Vec<(&'a String, &'a serde_json::Value)> {
+    t["Resources"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"] == type_name)
+        .collect()
+}
+
 /// The workspace root.
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
