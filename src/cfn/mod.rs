@@ -97,6 +97,16 @@ pub enum RetainPolicy {
     Retain,
 }
 
+impl RetainPolicy {
+    /// The policy as the template spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RetainPolicy::Delete => "Delete",
+            RetainPolicy::Retain => "Retain",
+        }
+    }
+}
+
 /// One resource with its attributes.
 #[derive(Debug, Clone)]
 pub struct Resource {

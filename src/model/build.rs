@@ -408,6 +408,7 @@ pub fn build(file: &StackFile, handlers: &HandlerSources) -> Result<Model, Vec<P
         tables: &tables,
         registry: &registry,
         handlers,
+        bundle_keys: Default::default(),
     };
     let mut stems: BTreeMap<String, &str> = BTreeMap::new();
     let mut functions = Vec::new();

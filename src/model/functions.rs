@@ -10,6 +10,7 @@ use crate::config::shapes::{EnvRef, EnvValue as ConfigEnv};
 use crate::config::stack::{FunctionConfig, FunctionDefaults, LOG_RETENTION_DAYS};
 use crate::sources::HandlerSources;
 use sockstack_contract::{auth, grants, naming, registry};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
 /// One permission of a function: each becomes exactly the IAM actions on exactly
@@ -105,6 +106,23 @@ pub(super) struct Context<'a> {
     pub tables: &'a [Table],
     pub registry: &'a Registry,
     pub handlers: &'a HandlerSources,
+    /// Bundle keys already computed in this build, by binary: functions that share a
+    /// binary hash its sources once.
+    pub bundle_keys: RefCell<BTreeMap<String, Result<String, String>>>,
+}
+
+impl Context<'_> {
+    /// The bundle key of `binary`, hashed once per build (the error as text).
+    fn bundle_key(&self, binary: &str) -> Result<String, String> {
+        if let Some(known) = self.bundle_keys.borrow().get(binary) {
+            return known.clone();
+        }
+        let key = self.handlers.bundle_key(binary).map_err(|e| e.to_string());
+        self.bundle_keys
+            .borrow_mut()
+            .insert(binary.to_string(), key.clone());
+        key
+    }
 }
 
 const RESERVED_ENV: &[&str] = &[
@@ -577,7 +595,7 @@ pub(super) fn build(
     let tracing = config.tracing.unwrap_or(defaults.tracing);
     grants_out.sort();
     let bundle_key = if binary_ok {
-        match cx.handlers.bundle_key(&binary) {
+        match cx.bundle_key(&binary) {
             Ok(key) => key,
             Err(e) => {
                 p.push(Problem::value(
