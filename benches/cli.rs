@@ -40,35 +40,53 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(60);
     let out = tempfile::tempdir().unwrap();
+    let large = out.path().join("large.yaml");
+    std::fs::write(&large, support::large_stack(10, 30)).unwrap();
+    let large = large.to_str().expect("a UTF-8 temporary path");
 
     let cases: Vec<(&str, Vec<&str>)> = vec![
         ("baseline: sockstack --version", vec!["--version"]),
         ("synth stacks/dev.yaml", vec!["synth", "stacks/dev.yaml"]),
         ("synth stacks/prod.yaml", vec!["synth", "stacks/prod.yaml"]),
         ("synth (both stacks)", vec!["synth"]),
+        ("synth 10 tables, 30 functions", vec!["synth", large]),
     ];
-    println!("whole-process timing, {runs} runs each, median wall time and peak RSS");
-    let mut baseline = None;
-    for (name, args) in cases {
-        let mut walls = Vec::with_capacity(runs);
-        let mut rss = 0;
-        for _ in 0..runs {
+    let synth_out = out.path().join("out");
+    // Interleaved: each round runs every case once, so a change of load on a shared machine
+    // reaches every case alike.
+    let mut walls: Vec<Vec<Duration>> = vec![Vec::with_capacity(runs); cases.len()];
+    let mut rss = vec![0; cases.len()];
+    for _ in 0..runs {
+        for (i, (_, args)) in cases.iter().enumerate() {
             let mut cmd = Command::new(exe);
-            cmd.current_dir(root).args(&args);
+            cmd.current_dir(root).args(args);
             if args.first() == Some(&"synth") {
-                cmd.arg("--out").arg(out.path());
+                cmd.arg("--out").arg(&synth_out);
             }
             let s = run_once(&mut cmd);
-            walls.push(s.wall);
-            rss = rss.max(s.max_rss_kib);
+            walls[i].push(s.wall);
+            rss[i] = rss[i].max(s.max_rss_kib);
         }
-        let m = median(walls);
-        let base = *baseline.get_or_insert(m);
+    }
+    let medians: Vec<Duration> = walls.into_iter().map(median).collect();
+    println!("whole-process timing, {runs} interleaved runs each, median wall time and peak RSS");
+    let base = medians[0];
+    for (i, (name, _)) in cases.iter().enumerate() {
         println!(
             "  {name:<32} {:>8.2} ms  {:>6.1}x baseline  peak RSS {:>6} KiB",
-            m.as_secs_f64() * 1e3,
-            m.as_secs_f64() / base.as_secs_f64(),
-            rss
+            medians[i].as_secs_f64() * 1e3,
+            medians[i].as_secs_f64() / base.as_secs_f64(),
+            rss[i]
         );
     }
+    let (dev, large) = (medians[1], medians[4]);
+    let over = |t: Duration| t.saturating_sub(base).as_secs_f64();
+    println!(
+        "synth ratio (whole process): 10 tables, 30 functions {:.2} ms / dev {:.2} ms = {:.2}x; \
+         over start-up (each minus --version): {:.2}x (goal <= 3x)",
+        large.as_secs_f64() * 1e3,
+        dev.as_secs_f64() * 1e3,
+        large.as_secs_f64() / dev.as_secs_f64(),
+        over(large) / over(dev),
+    );
 }

@@ -5,6 +5,8 @@
 //! (goal: at most 3×), with where each one's time goes (load: read, parse and
 //! build the model; synth; render the YAML; check).
 
+mod support;
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use sockstack::emit::Format;
 use sockstack::pipeline;
@@ -12,40 +14,6 @@ use sockstack::sources::HandlerSources;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-
-/// A format-2 stack with `tables` tables (sort key, one index, TTL) and `functions`
-/// functions, each behind a route and granted two tables and the registry.
-fn large_stack(tables: usize, functions: usize) -> String {
-    let mut s = String::from(
-        "version: 2\nstack: large\nstage: {name: dev}\n\
-         authorizer:\n  jwt: {jwksUrl: https://id.example.com/jwks.json, issuer: https://id.example.com/, audience: [web]}\n  context: {userId: sub, roomId: room}\n\
-         connections: {indexBy: [userId, roomId]}\ntables:\n",
-    );
-    for t in 0..tables {
-        s.push_str(&format!(
-            "  table{t}:\n    key: {{pk: S, sk: N}}\n    ttl: expiresAt\n    indexes:\n      byOwner: {{key: {{owner: S, sk: N}}, projection: keys}}\n"
-        ));
-    }
-    s.push_str("functions:\n  defaults: {memory: 256, timeout: 10, logRetentionDays: 30}\n  authorizer: {}\n  connect: {grants: {connections: write}}\n");
-    let binaries = ["connect", "disconnect", "default", "vote"];
-    for f in 0..functions - 2 {
-        s.push_str(&format!(
-            "  fn{f}:\n    binary: {}\n    memory: {}\n    grants: {{connections: [read, send], tables: {{table{}: readwrite, table{}/byOwner: read}}}}\n    environment: {{MODE: fast, ARCHIVE: {{table: table{}}}}}\n",
-            binaries[f % binaries.len()],
-            256 + 64 * (f % 4),
-            f % tables,
-            (f + 1) % tables,
-            (f + 2) % tables,
-        ));
-    }
-    s.push_str("routes:\n  - {key: $connect, function: connect, authorizer: true}\n");
-    for f in 0..functions - 2 {
-        s.push_str(&format!(
-            "  - {{key: action{f}, function: fn{f}, twoWay: true}}\n"
-        ));
-    }
-    s
-}
 
 fn median_time(runs: usize, mut f: impl FnMut()) -> Duration {
     let mut times: Vec<Duration> = (0..runs)
@@ -84,7 +52,7 @@ fn bench(c: &mut Criterion) {
     let handlers = HandlerSources::open(&root.join("handlers")).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let large: PathBuf = dir.path().join("large.yaml");
-    std::fs::write(&large, large_stack(10, 30)).unwrap();
+    std::fs::write(&large, support::large_stack(10, 30)).unwrap();
 
     // The ratio first, both measured here, one after the other.
     let dev = root.join("stacks/dev.yaml");

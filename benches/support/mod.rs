@@ -36,3 +36,37 @@ pub fn run(cmd: &mut Command) -> Run {
         status: ExitStatus::from_raw(status),
     }
 }
+
+/// A format-2 stack with `tables` tables (sort key, one index, TTL) and `functions`
+/// functions, each behind a route and granted two tables and the registry.
+pub fn large_stack(tables: usize, functions: usize) -> String {
+    let mut s = String::from(
+        "version: 2\nstack: large\nstage: {name: dev}\n\
+         authorizer:\n  jwt: {jwksUrl: https://id.example.com/jwks.json, issuer: https://id.example.com/, audience: [web]}\n  context: {userId: sub, roomId: room}\n\
+         connections: {indexBy: [userId, roomId]}\ntables:\n",
+    );
+    for t in 0..tables {
+        s.push_str(&format!(
+            "  table{t}:\n    key: {{pk: S, sk: N}}\n    ttl: expiresAt\n    indexes:\n      byOwner: {{key: {{owner: S, sk: N}}, projection: keys}}\n"
+        ));
+    }
+    s.push_str("functions:\n  defaults: {memory: 256, timeout: 10, logRetentionDays: 30}\n  authorizer: {}\n  connect: {grants: {connections: write}}\n");
+    let binaries = ["connect", "disconnect", "default", "vote"];
+    for f in 0..functions - 2 {
+        s.push_str(&format!(
+            "  fn{f}:\n    binary: {}\n    memory: {}\n    grants: {{connections: [read, send], tables: {{table{}: readwrite, table{}/byOwner: read}}}}\n    environment: {{MODE: fast, ARCHIVE: {{table: table{}}}}}\n",
+            binaries[f % binaries.len()],
+            256 + 64 * (f % 4),
+            f % tables,
+            (f + 1) % tables,
+            (f + 2) % tables,
+        ));
+    }
+    s.push_str("routes:\n  - {key: $connect, function: connect, authorizer: true}\n");
+    for f in 0..functions - 2 {
+        s.push_str(&format!(
+            "  - {{key: action{f}, function: fn{f}, twoWay: true}}\n"
+        ));
+    }
+    s
+}
