@@ -121,7 +121,13 @@ fn maybe_number(s: &str) -> bool {
 /// The style serde_yaml and libyaml give `s`, or `None` when this writer is not sure.
 fn style(s: &str) -> Option<Style> {
     let bytes = s.as_bytes();
-    if !bytes.iter().all(|b| (0x20..=0x7e).contains(b)) {
+    // Most keys and values: a letter, then letters, digits and `_-./`, none of which is an
+    // indicator or a space; only the words and numbers below make such a string need quotes.
+    let word = bytes.first().is_some_and(u8::is_ascii_alphabetic)
+        && bytes
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/'));
+    if !word && !bytes.iter().all(|b| (0x20..=0x7e).contains(b)) {
         return None;
     }
     // serde_yaml quotes what would read back as null, a boolean or a number.
@@ -145,6 +151,9 @@ fn style(s: &str) -> Option<Style> {
         let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
         return (!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
             .then_some(Style::SingleQuoted);
+    }
+    if word {
+        return Some(Style::Plain);
     }
     // libyaml's rules for a plain scalar in block context (no line breaks, ASCII).
     let blank_after = |i: usize| bytes.get(i + 1).is_none_or(|&b| b == b' ');
@@ -183,7 +192,13 @@ fn push_scalar(out: &mut String, s: &str, style: Style) {
 }
 
 fn indent(out: &mut String, n: usize) {
-    out.extend(std::iter::repeat_n(' ', n));
+    const SPACES: &str = "                                                                ";
+    let mut left = n;
+    while left > 0 {
+        let step = left.min(SPACES.len());
+        out.push_str(&SPACES[..step]);
+        left -= step;
+    }
 }
 
 impl Writer {
