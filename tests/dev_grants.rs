@@ -3,6 +3,7 @@
 //! `dev-values/<stack>.yaml` into the moto_server dev runs, and an `existing` table created from the key
 //! schema the stack file declares. The handler reads all three through the AWS SDK, as it would on AWS.
 
+mod common;
 mod devkit;
 
 use devkit::*;
@@ -198,25 +199,12 @@ fn git_ignores(dir: &Path, path: &str) -> bool {
 #[test]
 fn values_files_stay_out_of_git_in_a_scaffold_and_in_this_repository() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_sockstack"))
+    common::sockstack(dir.path())
         .args(["init", "app", "--example", "minimal"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .assert()
+        .success();
     let app = dir.path().join("app");
-    assert!(
-        Command::new("git")
-            .args(["init", "-q"])
-            .current_dir(&app)
-            .status()
-            .unwrap()
-            .success()
-    );
+    common::git(&app, &["init", "-q"]);
     assert!(
         git_ignores(&app, "dev-values/dev.yaml"),
         "the scaffold's .gitignore"
